@@ -1,0 +1,45 @@
+"""The one interface every feed implements.
+
+A feed declares the instruments it provides and, in :meth:`Feed.run`,
+produces ticks into a :class:`TickSink` until cancelled. Raising from
+``run`` is a feed failure: the :class:`~feeds.runner.FeedRunner` logs it,
+counts it and restarts the feed with backoff. Starting and stopping are the
+runner's job, so an adapter holds no task bookkeeping of its own.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from ticker.model import Instrument, Tick, TickBatch
+
+
+class TickSink(Protocol):
+    """Where a feed delivers ticks (one sink per feed; it knows the feed's name)."""
+
+    def symbol_id(self, symbol: str) -> int: ...
+
+    def symbol_ids(self, symbols: list[str]) -> np.ndarray: ...
+
+    def publish(self, batch: TickBatch) -> int: ...
+
+    def publish_tick(self, tick: Tick) -> bool: ...
+
+
+class Feed(abc.ABC):
+    """A source of ticks with a name and a fixed set of instruments."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @abc.abstractmethod
+    def instruments(self) -> Sequence[Instrument]:
+        """The instruments this feed provides (known before it starts)."""
+
+    @abc.abstractmethod
+    async def run(self, sink: TickSink) -> None:
+        """Produce ticks into ``sink`` until cancelled."""

@@ -1,0 +1,125 @@
+"""Shared test helpers: a real server on a loopback port, and a WebSocket client."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from feeds.base import Feed
+from ticker.app import make_app
+from ticker.config import Config, from_dict
+from ticker.service import Service
+
+
+def config(**sections: Any) -> Config:
+    """A test config: loopback, random port, a fast synthetic feed, plus overrides."""
+    raw: dict[str, Any] = {
+        "server": {"host": "127.0.0.1", "port": 0, "heartbeat_s": 0},
+        "feeds": [{"type": "synthetic", "rate": 400.0, "seed": 7}],
+    }
+    for name, body in sections.items():
+        if isinstance(body, dict):
+            raw.setdefault(name, {}).update(body)
+        else:
+            raw[name] = body
+    return from_dict(raw)
+
+
+@dataclass
+class Running:
+    service: Service
+    base: str  # http://127.0.0.1:PORT
+    ws_url: str
+    runner: web.AppRunner
+
+    async def stop(self) -> None:
+        """Shut the server down as SIGTERM would (idempotent)."""
+        await self.runner.cleanup()
+
+
+@asynccontextmanager
+async def running(cfg: Config | None = None, feeds: list[Feed] | None = None) -> AsyncIterator[Running]:
+    cfg = cfg or config()
+    service = Service(cfg, feeds=feeds)
+    app = make_app(cfg, service)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        yield Running(service, base, f"ws://127.0.0.1:{port}{cfg.server.ws_path}", runner)
+    finally:
+        await runner.cleanup()
+
+
+def messages(data: str | bytes) -> list[dict[str, Any]]:
+    """Unpack one frame: a message object or an array of them."""
+    obj = orjson.loads(data)
+    return obj if isinstance(obj, list) else [obj]
+
+
+class Client:
+    """A thin test client over aiohttp's WebSocket client."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.buffer: list[dict[str, Any]] = []
+
+    async def send(self, obj: Any) -> None:
+        await self.ws.send_str(obj if isinstance(obj, str) else orjson.dumps(obj).decode())
+
+    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while not self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no message within timeout")
+            msg = await self.ws.receive(timeout=remaining)
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                raise ConnectionError(f"connection ended: {msg.type.name} {msg.data!r} {msg.extra!r}")
+            self.buffer.extend(messages(msg.data))
+        return self.buffer.pop(0)
+
+    async def until(self, pred: Any, timeout: float = 5.0) -> dict[str, Any]:
+        """Skip messages until one satisfies ``pred``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            msg = await self.next(max(remaining, 0.001))
+            if pred(msg):
+                return msg
+
+    async def collect(self, seconds: float) -> list[dict[str, Any]]:
+        """Every message received during ``seconds``."""
+        out: list[dict[str, Any]] = []
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                out.append(await self.next(remaining))
+            except TimeoutError:
+                break
+        return out
+
+
+@asynccontextmanager
+async def client(url: str, **kwargs: Any) -> AsyncIterator[Client]:
+    async with aiohttp.ClientSession() as session, session.ws_connect(url, **kwargs) as ws:
+        yield Client(ws)
+
+
+async def wait_for(pred: Any, timeout: float = 5.0, interval: float = 0.02) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(interval)

@@ -1,0 +1,102 @@
+"""The aiohttp application: routes, background tasks and shutdown.
+
+Background work hangs off ``cleanup_ctx`` so every task has an owner: the
+feed runner and the housekeeping sweep start with the app and are cancelled
+and awaited when it stops. On shutdown every client is closed with 1001
+(going away) before the feeds stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import WSCloseCode, web
+
+from ticker import http_api
+from ticker.config import Config
+from ticker.connection import Connection
+from ticker.keys import REGISTRY, SERVICE
+from ticker.metrics import make_registry
+from ticker.service import Service
+
+log = logging.getLogger("ticker.app")
+
+SWEEP_INTERVAL_S = 0.25
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    cfg = service.config
+    ws = web.WebSocketResponse(
+        heartbeat=cfg.server.heartbeat_s or None,
+        max_msg_size=cfg.limits.max_message_bytes,
+        compress=cfg.fanout.compression,
+        decode_text=False,
+    )
+    await ws.prepare(request)
+    peer = request.remote or "unknown"
+    conn = Connection(service, ws, peer, request.transport)
+    service.connections.add(conn)
+    try:
+        await conn.run()
+    finally:
+        service.connections.discard(conn)
+    return ws
+
+
+async def _feeds_ctx(app: web.Application) -> AsyncIterator[None]:
+    service = app[SERVICE]
+    service.runner.start()
+    yield
+    await service.runner.stop()
+
+
+async def _sweep_ctx(app: web.Application) -> AsyncIterator[None]:
+    service = app[SERVICE]
+
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+            try:
+                service.sweep(service.clock())
+            except Exception:  # our bug: log it loudly, keep serving
+                log.exception("housekeeping sweep failed")
+
+    task = asyncio.create_task(sweep(), name="sweep")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _close_clients(app: web.Application) -> None:
+    service = app[SERVICE]
+    conns = list(service.connections)
+    if conns:
+        log.info("closing %d client connection(s): server shutting down", len(conns))
+    for conn in conns:
+        conn.kill(WSCloseCode.GOING_AWAY, b"server shutting down", "server_shutdown")
+    closers = [c._closer for c in conns if c._closer is not None]
+    if closers:
+        await asyncio.wait(closers, timeout=service.config.server.shutdown_timeout_s)
+
+
+def make_app(config: Config, service: Service | None = None) -> web.Application:
+    service = service or Service(config)
+    app = web.Application(client_max_size=64 * 1024)
+    app[SERVICE] = service
+    app[REGISTRY] = make_registry(service)
+    app.router.add_get(config.server.ws_path, websocket)
+    app.router.add_get("/healthz", http_api.healthz)
+    app.router.add_get("/readyz", http_api.readyz)
+    app.router.add_get("/api/symbols", http_api.symbols)
+    app.router.add_get("/api/snapshot", http_api.snapshot)
+    if config.metrics.enabled:
+        app.router.add_get(config.metrics.path, http_api.metrics)
+    app.cleanup_ctx.append(_feeds_ctx)
+    app.cleanup_ctx.append(_sweep_ctx)
+    app.on_shutdown.append(_close_clients)
+    return app

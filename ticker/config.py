@@ -1,0 +1,353 @@
+"""Configuration: TOML files, environment overrides, validation.
+
+Every setting has a default here, so the service runs with no file at all;
+``config/default.toml`` spells the same defaults out (a test keeps the two
+equal). Loading order: defaults < file < environment. An environment
+variable ``TICKER_<SECTION>__<KEY>`` (double underscore between levels,
+list items by index: ``TICKER_FEEDS__0__RATE``) overrides one value; the
+value is read as a TOML value when it parses as one (``9000``, ``true``,
+``["EURUSD"]``), else as a string.
+
+Every error names the key path (``server.port``, ``feeds[0].rate``) or the
+file line, and the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from feeds.registry import FEED_TYPES
+
+ENV_PREFIX = "TICKER_"
+
+
+class ConfigError(Exception):
+    """A configuration problem, with the key path or file line in the message."""
+
+
+def _range(lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
+    return {"min": lo, "max": hi}
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = field(default=8080, metadata=_range(0, 65535))
+    ws_path: str = "/ws"
+    #: Seconds between server pings on each WebSocket (0 = none).
+    heartbeat_s: float = field(default=30.0, metadata=_range(0, 3600))
+    #: Seconds to wait for clients and feeds when shutting down.
+    shutdown_timeout_s: float = field(default=5.0, metadata=_range(0, 300))
+
+    def __post_init__(self) -> None:
+        if not self.ws_path.startswith("/"):
+            raise ValueError("ws_path: must start with '/'")
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    max_symbols_per_connection: int = field(default=200, metadata=_range(1, 100_000))
+    #: Largest client message accepted; larger ones close the connection with 1009.
+    max_message_bytes: int = field(default=65_536, metadata=_range(256, 16 * 1024 * 1024))
+
+
+@dataclass(frozen=True, slots=True)
+class FanoutConfig:
+    #: Queued messages per connection above which updates are conflated per symbol.
+    queue_high_water: int = field(default=512, metadata=_range(1, 1_000_000))
+    #: Largest coalesced frame the writer builds (a single bigger message still goes).
+    max_frame_bytes: int = field(default=65_536, metadata=_range(1024, 16 * 1024 * 1024))
+    #: A connection is slow while more than this is pending (its queue plus socket buffer)...
+    slow_consumer_max_bytes: int = field(default=4 * 1024 * 1024, metadata=_range(1024))
+    #: ...or while its queue has not been empty for this long...
+    slow_consumer_max_lag_s: float = field(default=2.0, metadata=_range(0.01, 3600))
+    #: ...and it is closed (1013) once it has been slow this long; it is warned first.
+    slow_consumer_grace_s: float = field(default=5.0, metadata=_range(0, 3600))
+    #: Offer permessage-deflate to clients that ask for it.
+    compression: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    enabled: bool = True
+    path: str = "/metrics"
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfig:
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    name: str
+    type: str
+    options: Any
+
+
+def _default_feeds() -> tuple[FeedConfig, ...]:
+    return (FeedConfig("synthetic", "synthetic", FEED_TYPES["synthetic"].options()),)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    fanout: FanoutConfig = field(default_factory=FanoutConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    feeds: tuple[FeedConfig, ...] = field(default_factory=_default_feeds)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Load a config file (or only defaults when ``path`` is None) plus overrides."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{p}: cannot read: {exc.strerror or exc}") from None
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    apply_env(raw, os.environ if env is None else env)
+    return from_dict(raw)
+
+
+def from_dict(raw: Mapping[str, Any]) -> Config:
+    raw = dict(raw)
+    feeds_raw = raw.pop("feeds", None)
+    cfg = _build(Config, {k: v for k, v in raw.items()}, "", skip=("feeds",))
+    if feeds_raw is not None:
+        cfg = dataclasses.replace(cfg, feeds=_feeds(feeds_raw))
+    return cfg
+
+
+def _feeds(value: Any) -> tuple[FeedConfig, ...]:
+    if not isinstance(value, list):
+        raise ConfigError("feeds: must be an array of tables ([[feeds]])")
+    if not value:
+        raise ConfigError("feeds: at least one feed is required")
+    out: list[FeedConfig] = []
+    names: set[str] = set()
+    for i, item in enumerate(value):
+        where = f"feeds[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: must be a table")
+        item = dict(item)
+        type_name = item.pop("type", None)
+        if type_name is None:
+            raise ConfigError(f"{where}.type: missing; one of {', '.join(sorted(FEED_TYPES))}")
+        if type_name not in FEED_TYPES:
+            raise ConfigError(
+                f"{where}.type: unknown feed type {type_name!r}; one of {', '.join(sorted(FEED_TYPES))}"
+            )
+        name = item.pop("name", type_name if i == 0 else f"{type_name}{i}")
+        if not isinstance(name, str) or not name or not name.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(f"{where}.name: must be letters, digits, '-' or '_', got {name!r}")
+        if name in names:
+            raise ConfigError(f"{where}.name: feed name {name!r} is used twice")
+        names.add(name)
+        options = _build(FEED_TYPES[type_name].options, item, where)
+        out.append(FeedConfig(name, type_name, options))
+    return tuple(out)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _build(cls: type, raw: Any, path: str, skip: tuple[str, ...] = ()) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path or 'config'}: must be a table, got {_kind(raw)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
+    for key in raw:
+        if key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(fields)}"
+            raise ConfigError(f"{_join(path, key)}: unknown key{hint}")
+    kwargs = {
+        name: _convert(hints[name], raw[name], _join(path, name), f.metadata)
+        for name, f in fields.items()
+        if name in raw
+    }
+    try:
+        return cls(**kwargs)
+    except ValueError as exc:
+        msg = str(exc)
+        key, sep, rest = msg.partition(": ")
+        if sep and key in fields:
+            raise ConfigError(f"{_join(path, key)}: {rest}") from None
+        raise ConfigError(f"{path or 'config'}: {msg}") from None
+
+
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)  # fmt: skip
+
+
+def _convert(tp: Any, value: Any, path: str, meta: Mapping[str, Any]) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return None if value is None else _convert(args[0], value, path, meta)
+    if origin is Literal:
+        choices = typing.get_args(tp)
+        if value not in choices:
+            raise ConfigError(f"{path}: must be one of {', '.join(map(repr, choices))}, got {value!r}")
+        return value
+    if origin is tuple:
+        (item_tp, _) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: must be an array, got {_kind(value)}")
+        return tuple(_convert(item_tp, v, f"{path}[{i}]", {}) for i, v in enumerate(value))
+    if origin is dict:
+        _, val_tp = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: must be a table, got {_kind(value)}")
+        return {str(k): _convert(val_tp, v, f"{path}.{k}", {}) for k, v in value.items()}
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, path)  # type: ignore[arg-type]
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{path}: must be an integer, got {value!r}")
+    elif tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{path}: must be a number, got {value!r}")
+        value = float(value)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{path}: must be a finite number, got {value!r}")
+    elif tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: must be a string, got {_kind(value)}")
+        return value
+    elif tp is Any:
+        return value
+    else:  # pragma: no cover - a schema bug, not a user error
+        raise TypeError(f"{path}: unsupported config type {tp!r}")
+    lo, hi = meta.get("min"), meta.get("max")
+    if lo is not None and value < lo:
+        raise ConfigError(f"{path}: must be >= {lo}, got {value!r}")
+    if hi is not None and value > hi:
+        raise ConfigError(f"{path}: must be <= {hi}, got {value!r}")
+    return value
+
+
+# ---------------------------------------------------------------- environment
+
+
+def _env_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    """Apply ``TICKER_A__B=value`` overrides to a raw config dict, in place."""
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if any(not p for p in parts):
+            raise ConfigError(f"{name}: empty key segment in environment override")
+        node: Any = raw
+        where = ""
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list):
+                if not part.isdigit():
+                    raise ConfigError(f"{name}: {where} is an array; expected an index, got {part!r}")
+                idx = int(part)
+                if idx == len(node) and where == "feeds":
+                    node.append({})
+                if idx >= len(node):
+                    raise ConfigError(f"{name}: there is no {where}[{idx}]")
+                where = f"{where}[{idx}]"
+                if last:
+                    node[idx] = _env_value(env[name])
+                else:
+                    node = node[idx]
+                continue
+            if not isinstance(node, dict):
+                raise ConfigError(f"{name}: {where} is not a table")
+            where = _join(where, part)
+            if last:
+                node[part] = _env_value(env[name])
+            else:
+                if part == "feeds" and part not in node:
+                    node[part] = [{"type": c.type, "name": c.name} for c in _default_feeds()]
+                node = node.setdefault(part, {})
+
+
+# ---------------------------------------------------------------- printing
+
+
+def to_dict(cfg: Any) -> Any:
+    """The effective config as plain TOML-able data (feed options inlined)."""
+    if isinstance(cfg, FeedConfig):
+        return {"name": cfg.name, "type": cfg.type, **to_dict(cfg.options)}
+    if dataclasses.is_dataclass(cfg):
+        return {f.name: to_dict(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
+    if isinstance(cfg, tuple):
+        return [to_dict(v) for v in cfg]
+    if isinstance(cfg, dict):
+        return {k: to_dict(v) for k, v in cfg.items()}
+    return cfg
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    if v is None:
+        return '""'
+    raise TypeError(type(v))
+
+
+def _toml_key(k: str) -> str:
+    return k if k.replace("_", "").replace("-", "").isalnum() else _toml_value(k)
+
+
+def to_toml(cfg: Config) -> str:
+    """Render the effective config as TOML (what ``ticker check-config`` prints)."""
+    data = to_dict(cfg)
+    lines: list[str] = []
+    for section, body in data.items():
+        if section == "feeds":
+            continue
+        lines.append(f"[{section}]")
+        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in body.items() if v is not None]
+        lines.append("")
+    for feed in data["feeds"]:
+        lines.append("[[feeds]]")
+        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in feed.items() if v is not None]
+        lines.append("")
+    return "\n".join(lines)

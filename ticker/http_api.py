@@ -1,0 +1,71 @@
+"""HTTP endpoints beside the WebSocket: health, readiness, symbols, snapshots, metrics."""
+
+from __future__ import annotations
+
+import orjson
+from aiohttp import web
+
+from ticker.keys import REGISTRY, SERVICE
+from ticker.metrics import CONTENT_TYPE_LATEST, render
+from ticker.model import Status
+
+
+def _json(data: object, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+def _error(status: int, code: str, message: str, **extra: object) -> web.Response:
+    return _json({"error": {"code": code, "message": message, **extra}}, status)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return _json({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    waiting = [name for name, s in service.feed_stats.items() if s.ingested == 0]
+    if waiting:
+        return _json({"status": "not_ready", "waiting_for_feeds": waiting}, 503)
+    return _json({"status": "ready"})
+
+
+async def symbols(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    t = service.table
+    out = [
+        {
+            "symbol": inst.symbol,
+            "description": inst.description,
+            "decimals": inst.decimals,
+            "pip_size": inst.pip_size,
+            "feed": service.feed_of[inst.symbol],
+            "status": Status(int(t.status[sid])).label,
+            "seq": int(t.seq[sid]),
+        }
+        for sid, inst in enumerate(t.instruments)
+    ]
+    return _json({"symbols": out})
+
+
+async def snapshot(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    table = service.table
+    param = request.query.get("symbols")
+    if param is None:
+        sids = list(range(len(table)))
+    else:
+        names = [s for s in (p.strip() for p in param.split(",")) if s]
+        if not names:
+            return _error(400, "bad_request", "query parameter 'symbols' is empty", field="symbols")
+        unknown = [n for n in names if n not in table.ids]
+        if unknown:
+            return _error(404, "unknown_symbol", f"unknown symbol(s): {', '.join(unknown)}", symbols=unknown)
+        sids = [table.ids[n] for n in dict.fromkeys(names)]
+    encode = service.encoder.snapshot_dict
+    return _json({"snapshots": [encode(sid) for sid in sids]})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = render(request.app[REGISTRY])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,77 @@
+"""Snapshot and update messages, encoded from the symbol table.
+
+An update carries ``symbol``, ``seq``, ``ts`` and only the fields named in
+its change mask, with the table's current values. Because fan-out runs in
+the same synchronous step as :meth:`SymbolTable.apply`, "current values"
+are the values of the tick being published; for a conflated update they are
+the latest values, which is exactly what conflation promises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ticker.model import Status
+from ticker.table import ASK, ASK_SIZE, BID, BID_SIZE, SymbolTable
+
+
+def _size(value: float) -> float | int | None:
+    if value != value:  # NaN: never provided
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def _price(value: float) -> float | None:
+    return None if value != value else value
+
+
+class QuoteEncoder:
+    """Encodes table rows as protocol messages (bytes, ready to send)."""
+
+    __slots__ = ("_table", "_symbols", "_bid", "_ask", "_bsz", "_asz", "_ts", "_seq")
+
+    def __init__(self, table: SymbolTable) -> None:
+        self._table = table
+        self._symbols = table.symbols
+        self._bid = table.bid
+        self._ask = table.ask
+        self._bsz = table.bid_size
+        self._asz = table.ask_size
+        self._ts = table.ts
+        self._seq = table.seq
+
+    def update(self, sid: int, mask: int) -> bytes:
+        obj: dict[str, Any] = {
+            "type": "update",
+            "symbol": self._symbols[sid],
+            "seq": int(self._seq[sid]),
+        }
+        if mask & BID:
+            obj["bid"] = float(self._bid[sid])
+        if mask & ASK:
+            obj["ask"] = float(self._ask[sid])
+        if mask & BID_SIZE:
+            obj["bid_size"] = _size(float(self._bsz[sid]))
+        if mask & ASK_SIZE:
+            obj["ask_size"] = _size(float(self._asz[sid]))
+        obj["ts"] = int(self._ts[sid])
+        return orjson.dumps(obj)
+
+    def snapshot_dict(self, sid: int) -> dict[str, Any]:
+        t = self._table
+        return {
+            "type": "snapshot",
+            "symbol": self._symbols[sid],
+            "seq": int(self._seq[sid]),
+            "bid": _price(float(self._bid[sid])),
+            "ask": _price(float(self._ask[sid])),
+            "bid_size": _size(float(self._bsz[sid])),
+            "ask_size": _size(float(self._asz[sid])),
+            "ts": int(self._ts[sid]),
+            "status": Status(int(t.status[sid])).label,
+        }
+
+    def snapshot(self, sid: int) -> bytes:
+        return orjson.dumps(self.snapshot_dict(sid))

@@ -1,0 +1,110 @@
+"""Counters and histograms kept as plain numbers on the hot path.
+
+prometheus-client objects take a lock and do several attribute lookups per
+observation; the fan-out path instead bumps ints on these objects and the
+metrics module turns them into Prometheus families at scrape time (see
+:mod:`ticker.metrics`). The event loop is single-threaded, so no locks.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+#: Latency buckets in seconds: 25 µs (loopback, idle) to 10 s (a stalled feed).
+LATENCY_BUCKETS: tuple[float, ...] = (
+    0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+
+#: Send-queue depth buckets in messages.
+DEPTH_BUCKETS: tuple[float, ...] = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
+
+
+class Histogram:
+    """Fixed-bucket histogram; ``counts[i]`` holds observations <= ``bounds[i]``
+    and above the previous bound; the last slot is +Inf."""
+
+    __slots__ = ("bounds", "counts", "sum", "count", "_np_bounds")
+
+    def __init__(self, bounds: Sequence[float]) -> None:
+        self.bounds = tuple(bounds)
+        self._np_bounds = np.asarray(self.bounds)
+        self.counts = [0] * (len(self.bounds) + 1)
+        self.sum = 0.0
+        self.count = 0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.sum += value
+        self.count += 1
+
+    def observe_many(self, values: npt.NDArray[np.float64]) -> None:
+        if not len(values):
+            return
+        idx = np.searchsorted(self._np_bounds, values, side="left")
+        for i, c in enumerate(np.bincount(idx, minlength=len(self.counts)).tolist()):
+            self.counts[i] += c
+        self.sum += float(values.sum())
+        self.count += len(values)
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        """``(le, cumulative count)`` pairs as Prometheus exposes them."""
+        out: list[tuple[str, int]] = []
+        total = 0
+        for bound, c in zip((*self.bounds, float("inf")), self.counts, strict=True):
+            total += c
+            out.append(("+Inf" if bound == float("inf") else repr(float(bound)), total))
+        return out
+
+    def quantile(self, q: float) -> float:
+        """Upper bound of the bucket holding quantile ``q`` (coarse, for logs/tests)."""
+        if not self.count:
+            return float("nan")
+        target = q * self.count
+        total = 0
+        for bound, c in zip((*self.bounds, float("inf")), self.counts, strict=True):
+            total += c
+            if total >= target:
+                return bound
+        return float("inf")
+
+
+class FanoutStats:
+    """Everything the WebSocket side counts, shared by all connections."""
+
+    def __init__(self) -> None:
+        self.messages_sent = 0
+        self.frames_sent = 0
+        self.bytes_sent = 0
+        self.conflated = 0
+        self.dropped = 0
+        self.slow_consumer_warnings = 0
+        self.slow_consumer_closes = 0
+        self.connections = 0
+        self.opened = 0
+        self.closed: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.fanout_latency = Histogram(LATENCY_BUCKETS)
+        self.queue_depth = Histogram(DEPTH_BUCKETS)
+
+
+class FeedStats:
+    """Per-feed ingest counters; one instance per configured feed."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.ingested = 0
+        self.rejected: Counter[str] = Counter()
+        self.latency = Histogram(LATENCY_BUCKETS)
+        self.last_tick_wall = 0.0
+        self.restarts = 0
+        self.reconnects = 0
+        self.parse_errors = 0
+        self.state = "starting"

@@ -1,0 +1,151 @@
+"""The in-memory symbol table: the latest quote of every symbol.
+
+Invariants, held by :meth:`SymbolTable.apply` alone:
+
+* a rejected tick changes nothing but a rejection counter;
+* an applied tick increases its symbol's ``seq`` by exactly one;
+* stored prices are rounded to the symbol's decimals, so "changed" means
+  changed as a client would see it;
+* ``ts`` never goes backwards for a symbol.
+
+State lives in numpy arrays indexed by symbol id so that snapshots, metrics
+and the staleness sweep can read whole columns at once.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from ticker.model import Instrument, Status
+
+INF = math.inf
+
+# Bits of the change mask returned by apply().
+BID = 1
+ASK = 2
+BID_SIZE = 4
+ASK_SIZE = 8
+QUOTE_FIELDS = BID | ASK | BID_SIZE | ASK_SIZE
+#: The symbol's status changed (to live) with this tick.
+STATUS = 16
+
+
+class Reject(enum.IntEnum):
+    """Why a tick was refused; the values are negative so apply() can return them."""
+
+    UNKNOWN_SYMBOL = -1
+    BAD_PRICE = -2
+    CROSSED = -3
+    BAD_SIZE = -4
+    TS_BACKWARDS = -5
+    OUTLIER = -6
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class SymbolTable:
+    """Latest bid/ask/sizes/ts/seq/status per symbol, with validation on write."""
+
+    def __init__(self, instruments: Iterable[Instrument]) -> None:
+        self.instruments: tuple[Instrument, ...] = tuple(instruments)
+        self.ids: dict[str, int] = {}
+        for sid, inst in enumerate(self.instruments):
+            if inst.symbol in self.ids:
+                raise ValueError(f"symbol {inst.symbol} is defined twice")
+            self.ids[inst.symbol] = sid
+        n = len(self.instruments)
+        self.symbols: tuple[str, ...] = tuple(i.symbol for i in self.instruments)
+        self.decimals: tuple[int, ...] = tuple(i.decimals for i in self.instruments)
+        self.bid = np.full(n, np.nan)
+        self.ask = np.full(n, np.nan)
+        self.bid_size = np.full(n, np.nan)
+        self.ask_size = np.full(n, np.nan)
+        self.ts = np.zeros(n, dtype=np.int64)
+        self.seq = np.zeros(n, dtype=np.int64)
+        self.status = np.full(n, Status.PENDING, dtype=np.int8)
+        #: Monotonic time of the last applied tick (for staleness), 0 = never.
+        self.applied_at = np.zeros(n)
+        #: Rejections so far, indexed by -Reject.
+        self.rejected = [0] * (len(Reject) + 1)
+
+    def __len__(self) -> int:
+        return len(self.instruments)
+
+    def sid(self, symbol: str) -> int:
+        """The symbol's id, or -1 when the table does not know it."""
+        return self.ids.get(symbol, -1)
+
+    def apply(
+        self,
+        sid: int,
+        bid: float,
+        ask: float,
+        bid_size: float,
+        ask_size: float,
+        ts: int,
+        now: float,
+    ) -> int:
+        """Apply one tick; return the change mask (>= 0) or a negative :class:`Reject`.
+
+        NaN sizes mean "not provided" and keep the stored size.
+        """
+        if not 0 <= sid < len(self.decimals):
+            return self._reject(Reject.UNKNOWN_SYMBOL)
+        if not (0.0 < bid < INF and 0.0 < ask < INF):
+            return self._reject(Reject.BAD_PRICE)
+        d = self.decimals[sid]
+        bid = round(bid, d)
+        ask = round(ask, d)
+        if bid > ask:
+            return self._reject(Reject.CROSSED)
+        if (bid_size == bid_size and not 0.0 <= bid_size < INF) or (
+            ask_size == ask_size and not 0.0 <= ask_size < INF
+        ):
+            return self._reject(Reject.BAD_SIZE)
+        if ts < self.ts[sid]:
+            return self._reject(Reject.TS_BACKWARDS)
+
+        mask = 0
+        if bid != self.bid[sid]:
+            self.bid[sid] = bid
+            mask = BID
+        if ask != self.ask[sid]:
+            self.ask[sid] = ask
+            mask |= ASK
+        if bid_size == bid_size and bid_size != self.bid_size[sid]:
+            self.bid_size[sid] = bid_size
+            mask |= BID_SIZE
+        if ask_size == ask_size and ask_size != self.ask_size[sid]:
+            self.ask_size[sid] = ask_size
+            mask |= ASK_SIZE
+        if self.status[sid] != Status.LIVE:
+            self.status[sid] = Status.LIVE
+            mask |= STATUS
+        self.ts[sid] = ts
+        self.seq[sid] += 1
+        self.applied_at[sid] = now
+        return mask
+
+    def count_reject(self, reason: Reject) -> None:
+        """Count a rejection decided outside apply() (e.g. by an outlier filter)."""
+        self.rejected[-reason] += 1
+
+    def _reject(self, reason: Reject) -> int:
+        self.rejected[-reason] += 1
+        return int(reason)
+
+    def set_status(self, sid: int, status: Status) -> bool:
+        """Set a symbol's status; True when it changed."""
+        if self.status[sid] == status:
+            return False
+        self.status[sid] = status
+        return True
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        return {r.label: self.rejected[-r] for r in Reject}
