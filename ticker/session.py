@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from ticker.hub import Hub
 from ticker.outbox import Outbox
@@ -56,6 +57,12 @@ class Session:
         #: sid -> throttle_ms
         self.subscriptions: dict[int, int] = {}
         self.closed = False
+        #: request type -> handler; extensions (e.g. auth) add entries here.
+        self.handlers: dict[type, Callable[[Any, float], None]] = {
+            Subscribe: self._subscribe,
+            Unsubscribe: self._unsubscribe,
+            Ping: self._ping,
+        }
 
     # ------------------------------------------------------------ input
 
@@ -63,15 +70,15 @@ class Session:
         """Handle one text frame from the client."""
         try:
             request = parse_request(data)
-            self.stats.requests[type(request).__name__.lower()] += 1
-            if isinstance(request, Subscribe):
-                self._subscribe(request, now)
-            elif isinstance(request, Unsubscribe):
-                self._unsubscribe(request, now)
-            elif isinstance(request, Ping):
-                self.outbox.push(encode_pong(request.id, self._wall()), now)
-            else:  # a parser registered without a handler: our bug, not the client's
-                raise TypeError(f"no handler for {type(request).__name__}")
+        except ProtocolError as exc:
+            self.error(exc, now)
+            return
+        handler = self.handlers.get(type(request))
+        if handler is None:  # a parser registered without a handler: our bug, not the client's
+            raise TypeError(f"no handler for {type(request).__name__}")
+        self.stats.requests[type(request).__name__.lower()] += 1
+        try:
+            handler(request, now)
         except ProtocolError as exc:
             self.error(exc, now)
 
@@ -125,6 +132,9 @@ class Session:
                 outbox.push(self.encoder.snapshot(sid), now, sid)
         if unknown:
             self.error(self._unknown(unknown, req.id, "subscribed"), now)
+
+    def _ping(self, req: Ping, now: float) -> None:
+        self.outbox.push(encode_pong(req.id, self._wall()), now)
 
     def _unsubscribe(self, req: Unsubscribe, now: float) -> None:
         known, unknown = self._resolve(req.symbols)
