@@ -1,0 +1,1 @@
+"""Benchmarks for ticker: `make bench` (python -m benchmarks) runs them and writes docs/benchmarks.md."""

@@ -123,3 +123,102 @@ async def wait_for(pred: Any, timeout: float = 5.0, interval: float = 0.02) -> N
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+class RawClient:
+    """A bare WebSocket client on a socket with a small receive buffer, that can
+    stop reading: for tests of what the server does with slow consumers."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.buf = bytearray()
+        self.close_code: int | None = None
+
+    @classmethod
+    async def connect(cls, url: str, rcvbuf: int = 4096) -> RawClient:
+        import base64
+        import os
+        import socket
+        from urllib.parse import urlsplit
+
+        u = urlsplit(url)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (u.hostname, u.port))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=2**24)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            f"GET {u.path} HTTP/1.1\r\nHost: {u.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        return cls(reader, writer)
+
+    async def send(self, obj: Any) -> None:
+        from ticker.frames import masked_text_frame
+
+        self.writer.write(masked_text_frame(orjson.dumps(obj)))
+        await self.writer.drain()
+
+    def stop_reading(self) -> None:
+        """Stop taking data off the socket: the server sees a stalled client."""
+        self.writer.transport.pause_reading()  # type: ignore[attr-defined]
+
+    def resume_reading(self) -> None:
+        self.writer.transport.resume_reading()  # type: ignore[attr-defined]
+
+    async def read_messages(self, seconds: float) -> list[dict[str, Any]]:
+        """Read for ``seconds`` (or until the server closes); return the messages."""
+        from ticker.frames import split_frames
+
+        self.resume_reading()
+        out: list[dict[str, Any]] = []
+        deadline = time.monotonic() + seconds
+        while self.close_code is None and (remaining := deadline - time.monotonic()) > 0:
+            try:
+                data = await asyncio.wait_for(self.reader.read(1 << 20), remaining)
+            except TimeoutError:
+                break
+            if not data:
+                break
+            self.buf += data
+            for opcode, payload in split_frames(self.buf):
+                if opcode == 8:
+                    self.close_code = int.from_bytes(payload[:2], "big") if payload else 1005
+                    self.close_reason = payload[2:].decode(errors="replace")
+                elif opcode == 1:
+                    out.extend(messages(payload))
+        return out
+
+    def close(self) -> None:
+        self.writer.transport.abort()
+
+
+class ScriptedFeed(Feed):
+    """A feed the test drives: ``await feed.tick(...)`` publishes exactly what it is told."""
+
+    def __init__(self, symbols: list[str], name: str = "scripted") -> None:
+        from ticker.model import Instrument
+
+        super().__init__(name)
+        self._instruments = [Instrument(s, 5, 0.0001) for s in symbols]
+        self.sink: Any = None
+        self.started = asyncio.Event()
+        self.ts = time.time_ns() // 1000
+
+    def instruments(self) -> list[Any]:
+        return self._instruments
+
+    async def run(self, sink: Any) -> None:
+        self.sink = sink
+        self.started.set()
+        await asyncio.Event().wait()
+
+    def tick(self, symbol: str, bid: float, ask: float, size: float = 1e6) -> None:
+        from ticker.model import Tick
+
+        self.ts += 1
+        assert self.sink.publish_tick(Tick(symbol, bid, ask, self.ts, size, size))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
@@ -18,7 +19,8 @@ from aiohttp import WSCloseCode, web
 from ticker import http_api
 from ticker.config import Config
 from ticker.connection import Connection
-from ticker.keys import REGISTRY, SERVICE
+from ticker.flusher import Flusher
+from ticker.keys import FLUSHER, REGISTRY, SERVICE
 from ticker.metrics import make_registry
 from ticker.service import Service
 
@@ -37,8 +39,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         decode_text=False,
     )
     await ws.prepare(request)
+    sndbuf = cfg.fanout.socket_send_buffer
+    sock = request.transport.get_extra_info("socket") if request.transport is not None else None
+    if sndbuf and sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
     peer = request.remote or "unknown"
-    conn = Connection(service, ws, peer, request.transport)
+    conn = Connection(service, ws, peer, request.transport, request.app[FLUSHER])
     service.connections.add(conn)
     try:
         await conn.run()
@@ -89,6 +95,7 @@ def make_app(config: Config, service: Service | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     app[SERVICE] = service
     app[REGISTRY] = make_registry(service)
+    app[FLUSHER] = Flusher()
     app.router.add_get(config.server.ws_path, websocket)
     app.router.add_get("/healthz", http_api.healthz)
     app.router.add_get("/readyz", http_api.readyz)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -28,6 +29,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logs.setup(config.log.level, config.log.format)
     service = Service(config)
     app = make_app(config, service)
+
     s = config.server
     log.info(
         "ticker %s serving %d symbols from %d feed(s) on ws://%s:%d%s",
@@ -35,6 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )  # fmt: skip
     web.run_app(
         app,
+        loop=new_event_loop(s.loop),
         host=s.host,
         port=s.port,
         shutdown_timeout=s.shutdown_timeout_s,
@@ -43,6 +46,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         handle_signals=True,
     )
     return 0
+
+
+def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
+    """uvloop when asked for (or when "auto" and installed), else asyncio's loop."""
+    if choice != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                raise ConfigError("server.loop: uvloop is not installed (pip install uvloop)") from None
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

@@ -47,6 +47,8 @@ class ServerConfig:
     heartbeat_s: float = field(default=30.0, metadata=_range(0, 3600))
     #: Seconds to wait for clients and feeds when shutting down.
     shutdown_timeout_s: float = field(default=5.0, metadata=_range(0, 300))
+    #: Event loop: "auto" uses uvloop when it is installed, else asyncio's own.
+    loop: Literal["auto", "asyncio", "uvloop"] = "auto"
 
     def __post_init__(self) -> None:
         if not self.ws_path.startswith("/"):
@@ -72,6 +74,9 @@ class FanoutConfig:
     slow_consumer_max_lag_s: float = field(default=2.0, metadata=_range(0.01, 3600))
     #: ...and it is closed (1013) once it has been slow this long; it is warned first.
     slow_consumer_grace_s: float = field(default=5.0, metadata=_range(0, 3600))
+    #: Kernel send buffer per client socket (SO_SNDBUF); 0 leaves it to the OS, whose
+    #: autotuning lets a stalled client hold up to tcp_wmem max (often 4 MiB) unnoticed.
+    socket_send_buffer: int = field(default=262_144, metadata=_range(0, 64 * 1024 * 1024))
     #: Offer permessage-deflate to clients that ask for it.
     compression: bool = False
 

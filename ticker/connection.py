@@ -1,9 +1,11 @@
 """Where frames are written: one WebSocket connection's I/O loops.
 
-The reader feeds client frames into the sans-I/O :class:`Session`; the
-writer, the connection's own task, takes coalesced frames from the
-:class:`Outbox` and awaits the socket. Nothing else ever awaits this
-client's socket, so a slow client only ever delays itself.
+The reader feeds client frames into the sans-I/O :class:`Session`. Frames
+from the :class:`Outbox` are written without awaiting: by the shared
+:class:`~ticker.flusher.Flusher` while the socket takes data, and by the
+connection's own task while it does not (or when permessage-deflate needs
+aiohttp's compressor). Nothing ever waits on this client's socket on behalf
+of another client, so a slow client only ever delays itself.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from ticker.flusher import Flusher
+from ticker.frames import text_frame
 from ticker.protocol import encode_warning
 from ticker.slow_consumer import SlowConsumerGuard, Verdict
 
@@ -28,23 +32,44 @@ TRY_AGAIN_LATER = 1013
 _TEXT = WSMsgType.TEXT
 
 
+#: Stop writing directly while the transport holds more than this (the client is
+#: not reading fast enough); resume when it is back under the low mark.
+WRITE_HIGH = 64 * 1024
+WRITE_LOW = 16 * 1024
+BLOCKED_POLL_S = 0.005
+
+
 class Connection:
+    """One client. Frames normally go out through the shared :class:`Flusher`
+    (direct ``transport.write``, no task switch); a connection that is blocked
+    (socket buffer full) or compressed is written by its own task instead."""
+
     def __init__(
         self,
         service: Service,
         ws: web.WebSocketResponse,
         peer: str,
         transport: asyncio.Transport | None,
+        flusher: Flusher,
     ) -> None:
         self.service = service
         self.ws = ws
         self.peer = peer
         self.transport = transport
+        self.flusher = flusher
         self.stats = service.fanout_stats
+        self.observe = service.config.metrics.enabled
         self.outbox = service.new_outbox(self._notify)
         self.session = service.new_session(self.outbox)
         self.guard = SlowConsumerGuard(service.slow_policy)
         self.close_reason = "client"
+        #: Direct writes need a plain transport; permessage-deflate goes through aiohttp.
+        self.direct = transport is not None and not ws.compress
+        self._marked = False
+        self._blocked = False
+        self._closing = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self._waiter: asyncio.Future[None] | None = None
         self._writer_task: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
@@ -57,11 +82,15 @@ class Connection:
         stats.connections += 1
         stats.opened += 1
         log.info("client connected", extra={"peer": self.peer})
-        self._writer_task = asyncio.create_task(self._write_loop(), name=f"writer:{self.peer}")
+        body = self._unblock_loop() if self.direct else self._write_loop()
+        self._writer_task = asyncio.create_task(body, name=f"writer:{self.peer}")
         try:
             await self._read_loop()
         finally:
+            self._closing = True
             self.session.close()
+            if self._timer is not None:
+                self._timer.cancel()
             if self._closer is not None:
                 await self._closer
             self._writer_task.cancel()
@@ -90,9 +119,85 @@ class Connection:
                 break
 
     def _notify(self) -> None:
+        """The outbox has something to send (or a throttled update to time)."""
+        if self.direct and not self._blocked:
+            if not self._marked:
+                self._marked = True
+                self.flusher.mark(self)
+            return
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    # ------------------------------------------------------------ direct path
+
+    def flush(self) -> None:
+        """Write everything pending as one frame (called by the Flusher)."""
+        if self._closing or self._blocked:
+            self._marked = False
+            return
+        transport = self.transport
+        assert transport is not None
+        outbox = self.outbox
+        now = time.monotonic()
+        outbox.release_due(now)
+        if self.observe:
+            self.stats.queue_depth.observe(len(outbox))
+            lag = outbox.lag(now)
+        frame = outbox.take_frame()
+        if frame is not None:
+            if transport.is_closing():
+                self._closing = True
+                self._marked = False
+                return
+            if self.observe:
+                self.stats.fanout_latency.observe(lag)
+            self.stats.frames_sent += 1
+            self.stats.bytes_sent += len(frame)
+            transport.write(text_frame(frame))
+        due = outbox.next_due()
+        if due is not None and (self._timer is None or due < self._timer_at):
+            self._arm(due)
+        self._marked = False
+        if transport.get_write_buffer_size() > WRITE_HIGH:
+            self._blocked = True
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        elif len(outbox):
+            self._marked = True
+            self.flusher.mark(self)
+
+    def _arm(self, due: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = due
+        self._timer = asyncio.get_running_loop().call_at(due, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        self._notify()
+
+    async def _unblock_loop(self) -> None:
+        """Owns the wait while the client's socket is full; then hands back to the flusher."""
+        loop = asyncio.get_running_loop()
+        transport = self.transport
+        assert transport is not None
+        while True:
+            if not self._blocked:
+                self._waiter = loop.create_future()
+                try:
+                    await self._waiter
+                finally:
+                    self._waiter = None
+                continue
+            if not await _drained(transport, WRITE_LOW, deadline=None, give_up_if_closing=True):
+                return
+            self._blocked = False
+            if len(self.outbox) or self.outbox.next_due() is not None:
+                self._notify()
+
+    # ------------------------------------------------------------ task path (compression)
 
     async def _write_loop(self) -> None:
         outbox = self.outbox
@@ -100,14 +205,14 @@ class Connection:
         send = self.ws.send_frame
         clock = time.monotonic
         loop = asyncio.get_running_loop()
-        latency = stats.fanout_latency
-        depth = stats.queue_depth
+        observe = self.observe
         try:
             while True:
                 now = clock()
                 outbox.release_due(now)
                 lag = outbox.lag(now)
-                depth.observe(len(outbox))
+                if observe:
+                    stats.queue_depth.observe(len(outbox))
                 frame = outbox.take_frame()
                 if frame is None:
                     waiter = self._waiter = loop.create_future()
@@ -120,7 +225,8 @@ class Connection:
                         if timer is not None:
                             timer.cancel()
                     continue
-                latency.observe(lag)
+                if observe:
+                    stats.fanout_latency.observe(lag)
                 stats.frames_sent += 1
                 stats.bytes_sent += len(frame)
                 await send(frame, _TEXT)
@@ -143,16 +249,18 @@ class Connection:
         if verdict is Verdict.WARN:
             self.stats.slow_consumer_warnings += 1
             grace = self.guard.policy.grace_s
-            self.outbox.push_front(
-                encode_warning(
-                    "slow_consumer",
-                    f"this connection is not reading fast enough ({why}); "
-                    f"it will be closed with code 1013 if this lasts {grace:g} s",
-                    pending_bytes=pending,
-                    lag_ms=round(lag * 1000),
-                ),
-                now,
+            warning = encode_warning(
+                "slow_consumer",
+                f"this connection is not reading fast enough ({why}); "
+                f"it will be closed with code 1013 if this lasts {grace:g} s",
+                pending_bytes=pending,
+                lag_ms=round(lag * 1000),
             )
+            if self.direct and transport is not None and not transport.is_closing():
+                # Straight behind the data already in flight: the outbox may be stuck.
+                transport.write(text_frame(warning))
+            else:
+                self.outbox.push_front(warning, now)
             return
         self.stats.slow_consumer_closes += 1
         log.warning("closing slow consumer: %s", why, extra={"peer": self.peer, "code": 1013})
@@ -168,6 +276,7 @@ class Connection:
         self._closer = asyncio.create_task(self._close(code, message), name=f"close:{self.peer}")
 
     async def _close(self, code: int, message: bytes) -> None:
+        self._closing = True
         if self._writer_task is not None:
             self._writer_task.cancel()
         self.outbox.drop_all()
@@ -178,7 +287,29 @@ class Connection:
                 await self.ws.close(code=code, message=message, drain=False)
         except (TimeoutError, ConnectionError):
             pass
-        # A client that is not reading never takes the close frame: don't wait for it.
+        # A client that is reading gets up to the timeout again to take the data in
+        # flight and the close frame; one that is not reading is then cut off.
         transport = self.transport
-        if transport is not None and (not transport.is_closing() or transport.get_write_buffer_size()):
+        if transport is None:
+            return
+        deadline = asyncio.get_running_loop().time() + timeout
+        await _drained(transport, 0, deadline=deadline, give_up_if_closing=False)
+        if transport.get_write_buffer_size() or not transport.is_closing():
             transport.abort()
+
+
+async def _drained(
+    transport: asyncio.Transport, low: int, *, deadline: float | None, give_up_if_closing: bool
+) -> bool:
+    """Wait until the transport holds at most ``low`` bytes; False if it closed or
+    the deadline passed first. Polled: asyncio transports expose no public
+    "drained" event to a protocol they do not belong to, and only slow clients
+    ever get here."""
+    loop = asyncio.get_running_loop()
+    while transport.get_write_buffer_size() > low:
+        if (give_up_if_closing and transport.is_closing()) or (
+            deadline is not None and loop.time() > deadline
+        ):
+            return False
+        await asyncio.sleep(BLOCKED_POLL_S)
+    return True

@@ -31,7 +31,9 @@ class Ingest:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_ns: Callable[[], int] = time.time_ns,
+        observe: bool = True,
     ) -> None:
+        self.observe = observe
         self.table = table
         self.hub = hub
         self.encoder = encoder
@@ -46,7 +48,8 @@ class Ingest:
             return 0
         now = self._clock()
         wall_us = self._wall_ns() // 1000
-        feed.latency.observe_many((wall_us - batch.ts) / 1e6)
+        if self.observe:
+            feed.latency.observe_many((wall_us - batch.ts) / 1e6)
         feed.last_tick_wall = wall_us / 1e6
         apply = self.table.apply
         publish = self._publish
@@ -73,7 +76,8 @@ class Ingest:
         """Apply one tick given by symbol name; False when rejected."""
         now = self._clock()
         wall_us = self._wall_ns() // 1000
-        feed.latency.observe((wall_us - tick.ts) / 1e6)
+        if self.observe:
+            feed.latency.observe((wall_us - tick.ts) / 1e6)
         feed.last_tick_wall = wall_us / 1e6
         sid = self.table.sid(tick.symbol)
         mask = self.table.apply(sid, tick.bid, tick.ask, tick.bid_size, tick.ask_size, tick.ts, now)

@@ -64,7 +64,7 @@ class Service:
         self.table = SymbolTable(instruments)
         self.hub = Hub(len(self.table))
         self.encoder = QuoteEncoder(self.table)
-        self.ingest = Ingest(self.table, self.hub, self.encoder, clock=clock)
+        self.ingest = Ingest(self.table, self.hub, self.encoder, clock=clock, observe=config.metrics.enabled)
         self.fanout_stats = FanoutStats()
         self.feed_stats = {f.name: FeedStats(f.name) for f in self.feeds}
         self.runner = FeedRunner(

@@ -1,0 +1,271 @@
+"""Start a real ticker server and load-generator processes; measure one window.
+
+The server runs as its own process (``ticker serve`` with a generated config)
+so its CPU and RSS can be read from /proc; load generators are separate
+processes (see :mod:`benchmarks.loadgen`) whose own CPU is reported, so a
+saturated generator shows up as the limit instead of hiding in the numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from prometheus_client.parser import text_string_to_metric_families
+
+from benchmarks.loadgen import LAT_BINS
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServerSpec:
+    symbols: int = 100
+    rate: float = 2000.0
+    metrics: bool = True
+    compression: bool = False
+    loop: str = "asyncio"
+    extra_toml: str = ""
+
+    def toml(self, port: int) -> str:
+        return f"""
+[server]
+host = "127.0.0.1"
+port = {port}
+heartbeat_s = 0
+loop = "{self.loop}"
+[log]
+level = "warning"
+[limits]
+max_symbols_per_connection = 1000
+[fanout]
+compression = {str(self.compression).lower()}
+[metrics]
+enabled = {str(self.metrics).lower()}
+{self.extra_toml}
+[[feeds]]
+type = "synthetic"
+count = {self.symbols}
+rate = {self.rate}
+seed = 1
+"""
+
+
+class Server:
+    def __init__(self, spec: ServerSpec) -> None:
+        self.spec = spec
+        self.port = free_port()
+        self._dir = tempfile.TemporaryDirectory(prefix="ticker-bench-")
+        cfg = Path(self._dir.name) / "bench.toml"
+        cfg.write_text(spec.toml(self.port))
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ticker", "serve", "--config", str(cfg)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(Path(self._dir.name) / "server.log", "wb"),  # noqa: SIM115
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(self.base + "/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("server did not become ready:\n" + self.log())
+            time.sleep(0.1)
+
+    def log(self) -> str:
+        return (Path(self._dir.name) / "server.log").read_text(errors="replace")[-3000:]
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def rss_bytes(self) -> int:
+        return int(Path(f"/proc/{self.proc.pid}/statm").read_text().split()[1]) * PAGE
+
+    def get(self, path: str) -> bytes:
+        with urllib.request.urlopen(self.base + path, timeout=10) as r:
+            return r.read()
+
+    def symbols(self) -> list[dict[str, Any]]:
+        return json.loads(self.get("/api/symbols"))["symbols"]
+
+    def counters(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if not self.spec.metrics:
+            return out
+        for fam in text_string_to_metric_families(self.get("/metrics").decode()):
+            for s in fam.samples:
+                if s.name.startswith("ticker_") and not s.labels:
+                    out[s.name] = s.value
+                elif s.name == "ticker_ticks_ingested_total":
+                    out[s.name] = out.get(s.name, 0) + s.value
+        return out
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._dir.cleanup()
+
+
+@dataclass
+class Load:
+    clients: int = 500
+    k: int = 10
+    stalled: int = 0
+    processes: int = 0  # 0 = one per 250 connections (min 1, max 4)
+    warmup_s: float = 3.0
+    duration_s: float = 10.0
+
+
+@dataclass
+class Result:
+    spec: ServerSpec
+    load: Load
+    window_s: float
+    delivered: int
+    expected: int
+    frames: int
+    bytes: int
+    latency_ms: dict[str, float]
+    server_cpu: float  # cores (1.0 = one core busy)
+    server_rss_mb: float
+    server_rss_start_mb: float
+    loadgen_cpu: float  # cores, all generator processes together
+    counters: dict[str, float] = field(default_factory=dict)
+    close_codes: dict[str, int] = field(default_factory=dict)
+    warnings: int = 0
+
+    @property
+    def delivery_ratio(self) -> float:
+        return self.delivered / self.expected if self.expected else math.nan
+
+    @property
+    def msgs_per_s(self) -> float:
+        return self.delivered / self.window_s
+
+
+def _quantiles(hist: np.ndarray, max_us: int) -> dict[str, float]:
+    total = hist.sum()
+    out: dict[str, float] = {}
+    if not total:
+        return {k: math.nan for k in ("p50", "p90", "p99", "p99.9", "max")}
+    cum = np.cumsum(hist)
+    for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p99.9", 0.999)):
+        i = int(np.searchsorted(cum, q * total))
+        out[name] = float(LAT_BINS[i + 1]) / 1000  # upper edge of the bin, ms
+    out["max"] = max_us / 1000
+    return out
+
+
+def measure(spec: ServerSpec, load: Load, server: Server | None = None) -> Result:
+    """Run one load against a (new, unless given) server and measure one window."""
+    own = server is None
+    srv = server or Server(spec)
+    try:
+        rss_start = srv.rss_bytes()
+        symbols = [s["symbol"] for s in srv.symbols()]
+        procs = load.processes or min(max(1, math.ceil(load.clients / 250)), 4)
+        per = [load.clients // procs + (1 if i < load.clients % procs else 0) for i in range(procs)]
+        stalled = [load.stalled // procs + (1 if i < load.stalled % procs else 0) for i in range(procs)]
+        connect_budget = 2.0 + load.clients / 1500
+        start_at = time.time() + connect_budget + load.warmup_s
+        end_at = start_at + load.duration_s
+        gens = []
+        first = 0
+        for n, st in zip(per, stalled, strict=True):
+            gens.append(
+                subprocess.Popen(
+                    [
+                        sys.executable, "-m", "benchmarks.loadgen", "--port", str(srv.port),
+                        "--connections", str(n), "--first", str(first), "--k", str(load.k),
+                        "--symbols", ",".join(symbols), "--stalled", str(st),
+                        "--start-at", str(start_at), "--end-at", str(end_at),
+                    ],
+                    stdout=subprocess.PIPE,
+                )
+            )  # fmt: skip
+            first += n
+        time.sleep(max(start_at - time.time(), 0))
+        seq0 = {s["symbol"]: s["seq"] for s in srv.symbols()}
+        cpu0, t0 = srv.cpu_s(), time.time()
+        time.sleep(max(end_at - time.time(), 0))
+        cpu1, t1 = srv.cpu_s(), time.time()
+        seq1 = {s["symbol"]: s["seq"] for s in srv.symbols()}
+        rss_end = srv.rss_bytes()
+        counters = srv.counters()
+        outs = []
+        for g in gens:
+            out, _ = g.communicate(timeout=60 + load.clients / 100)
+            if g.returncode != 0:
+                raise RuntimeError(f"load generator failed (exit {g.returncode})")
+            outs.append(json.loads(out))
+        # Expected deliveries: each connection gets every tick of each subscribed symbol
+        # (stalled connections excluded).
+        ticks = np.array([seq1[s] - seq0[s] for s in symbols])
+        expected = 0
+        first = 0
+        for n, st in zip(per, stalled, strict=True):
+            for i in range(first + st, first + n):
+                expected += int(sum(ticks[(i * load.k + j) % len(symbols)] for j in range(load.k)))
+            first += n
+        hist = np.zeros(len(LAT_BINS) - 1, dtype=np.int64)
+        for o in outs:
+            if o["latency_hist"]:
+                hist += np.array(o["latency_hist"], dtype=np.int64)
+        window = t1 - t0
+        codes: dict[str, int] = {}
+        for o in outs:
+            for c, n in o["close_codes"].items():
+                codes[c] = codes.get(c, 0) + n
+        return Result(
+            spec=spec,
+            load=load,
+            window_s=window,
+            delivered=sum(o["updates"] for o in outs),
+            expected=expected,
+            frames=sum(o["frames"] for o in outs),
+            bytes=sum(o["bytes"] for o in outs),
+            latency_ms=_quantiles(hist, max(o["latency_max_us"] for o in outs)),
+            server_cpu=(cpu1 - cpu0) / window,
+            server_rss_mb=rss_end / 2**20,
+            server_rss_start_mb=rss_start / 2**20,
+            loadgen_cpu=sum(o["cpu_s"] for o in outs) / window,
+            counters=counters,
+            close_codes=codes,
+            warnings=sum(o["warnings"] for o in outs),
+        )
+    except Exception:
+        if own:
+            sys.stderr.write(srv.log())
+        raise
+    finally:
+        if own:
+            srv.stop()
