@@ -140,6 +140,7 @@ class Load:
     clients: int = 500
     k: int = 10
     stalled: int = 0
+    deflate: bool = False
     processes: int = 0  # 0 = one per 250 connections (min 1, max 4)
     warmup_s: float = 3.0
     duration_s: float = 10.0
@@ -147,6 +148,7 @@ class Load:
 
 @dataclass
 class Result:
+    label: str
     spec: ServerSpec
     load: Load
     window_s: float
@@ -185,7 +187,7 @@ def _quantiles(hist: np.ndarray, max_us: int) -> dict[str, float]:
     return out
 
 
-def measure(spec: ServerSpec, load: Load, server: Server | None = None) -> Result:
+def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: str = "") -> Result:
     """Run one load against a (new, unless given) server and measure one window."""
     own = server is None
     srv = server or Server(spec)
@@ -208,6 +210,7 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None) -> Resul
                         "--connections", str(n), "--first", str(first), "--k", str(load.k),
                         "--symbols", ",".join(symbols), "--stalled", str(st),
                         "--start-at", str(start_at), "--end-at", str(end_at),
+                        *(["--deflate"] if load.deflate else []),
                     ],
                     stdout=subprocess.PIPE,
                 )
@@ -246,6 +249,7 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None) -> Resul
             for c, n in o["close_codes"].items():
                 codes[c] = codes.get(c, 0) + n
         return Result(
+            label=label,
             spec=spec,
             load=load,
             window_s=window,

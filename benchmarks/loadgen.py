@@ -19,6 +19,7 @@ import re
 import resource
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,14 +46,18 @@ class Totals:
 
 
 class BenchClient(asyncio.Protocol):
-    def __init__(self, totals: Totals, host: str, port: int, path: str, request: bytes, stalled: bool):
+    def __init__(
+        self, totals: Totals, host: str, port: int, path: str, request: bytes, stalled: bool, deflate: bool
+    ):
         self.totals = totals
+        self.inflate = zlib.decompressobj(-15) if deflate else None
+        ext = "Sec-WebSocket-Extensions: permessage-deflate\r\n" if deflate else ""
         self.request = request
         self.stalled = stalled
         key = base64.b64encode(os.urandom(16)).decode()
         self.handshake = (
             f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{ext}\r\n"
         ).encode()
         self.buf = bytearray()
         self.upgraded = False
@@ -78,6 +83,8 @@ class BenchClient(asyncio.Protocol):
                 return
             if not buf.startswith(b"HTTP/1.1 101"):
                 raise RuntimeError(bytes(buf[:200]).decode(errors="replace"))
+            if self.inflate is not None and b"permessage-deflate" not in buf[:end]:
+                raise RuntimeError("server did not accept permessage-deflate")
             del buf[: end + 4]
             self.upgraded = True
             if self.request:
@@ -88,6 +95,7 @@ class BenchClient(asyncio.Protocol):
         pos = 0
         frames = 0
         n = len(buf)
+        inflated: list[bytes] = []
         while n - pos >= 2:
             b1 = buf[pos + 1] & 0x7F
             if b1 < 126:
@@ -105,12 +113,17 @@ class BenchClient(asyncio.Protocol):
                 break
             if buf[pos] & 0x0F == 8:
                 self._closed_by_server(bytes(buf[pos + hdr : end]))
+            elif self.inflate is not None and buf[pos] & 0x40:  # RSV1: compressed message
+                inflated.append(self.inflate.decompress(bytes(buf[pos + hdr : end]) + b"\x00\x00\xff\xff"))
             pos = end
             frames += 1
         if not pos:
             return
         region = bytes(buf[:pos])
         del buf[:pos]
+        wire = len(region)
+        if inflated:
+            region = b"".join(inflated)
         totals = self.totals
         if not self.subscribed and b'"type":"subscribed"' in region:
             self.subscribed = True
@@ -119,7 +132,7 @@ class BenchClient(asyncio.Protocol):
             totals.warnings += 1
         if totals.measuring:
             totals.frames += frames
-            totals.bytes += len(region)
+            totals.bytes += wire
             totals.updates += region.count(UPDATE)
             ts = TS.findall(region)
             if ts:
@@ -161,7 +174,7 @@ async def run(args: argparse.Namespace) -> dict:
         stalled = i < args.stalled
         async with sem:
             _, proto = await loop.create_connection(
-                lambda: BenchClient(totals, args.host, args.port, args.path, req, stalled),
+                lambda: BenchClient(totals, args.host, args.port, args.path, req, stalled, args.deflate),
                 args.host,
                 args.port,
             )
@@ -215,6 +228,7 @@ def main() -> None:
     p.add_argument("--start-at", type=float, required=True)
     p.add_argument("--end-at", type=float, required=True)
     p.add_argument("--raw-latency", action="store_true")
+    p.add_argument("--deflate", action="store_true", help="negotiate permessage-deflate")
     args = p.parse_args()
     resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
     try:

@@ -35,28 +35,29 @@ class QuoteEncoder:
     def __init__(self, table: SymbolTable) -> None:
         self._table = table
         self._symbols = table.symbols
-        self._bid = table.bid
-        self._ask = table.ask
-        self._bsz = table.bid_size
-        self._asz = table.ask_size
-        self._ts = table.ts
-        self._seq = table.seq
+        # memoryviews of the table's arrays: plain Python numbers, no numpy scalars.
+        self._bid = memoryview(table.bid)
+        self._ask = memoryview(table.ask)
+        self._bsz = memoryview(table.bid_size)
+        self._asz = memoryview(table.ask_size)
+        self._ts = memoryview(table.ts)
+        self._seq = memoryview(table.seq)
 
     def update(self, sid: int, mask: int) -> bytes:
         obj: dict[str, Any] = {
             "type": "update",
             "symbol": self._symbols[sid],
-            "seq": int(self._seq[sid]),
+            "seq": self._seq[sid],
         }
         if mask & BID:
-            obj["bid"] = float(self._bid[sid])
+            obj["bid"] = self._bid[sid]
         if mask & ASK:
-            obj["ask"] = float(self._ask[sid])
+            obj["ask"] = self._ask[sid]
         if mask & BID_SIZE:
-            obj["bid_size"] = _size(float(self._bsz[sid]))
+            obj["bid_size"] = _size(self._bsz[sid])
         if mask & ASK_SIZE:
-            obj["ask_size"] = _size(float(self._asz[sid]))
-        obj["ts"] = int(self._ts[sid])
+            obj["ask_size"] = _size(self._asz[sid])
+        obj["ts"] = self._ts[sid]
         return orjson.dumps(obj)
 
     def snapshot_dict(self, sid: int) -> dict[str, Any]:
@@ -64,12 +65,12 @@ class QuoteEncoder:
         return {
             "type": "snapshot",
             "symbol": self._symbols[sid],
-            "seq": int(self._seq[sid]),
-            "bid": _price(float(self._bid[sid])),
-            "ask": _price(float(self._ask[sid])),
-            "bid_size": _size(float(self._bsz[sid])),
-            "ask_size": _size(float(self._asz[sid])),
-            "ts": int(self._ts[sid]),
+            "seq": self._seq[sid],
+            "bid": _price(self._bid[sid]),
+            "ask": _price(self._ask[sid]),
+            "bid_size": _size(self._bsz[sid]),
+            "ask_size": _size(self._asz[sid]),
+            "ts": self._ts[sid],
             "status": Status(int(t.status[sid])).label,
         }
 

@@ -1,0 +1,226 @@
+"""``make bench``: run the benchmark suite and write docs/benchmarks.md.
+
+    python -m benchmarks                 # everything (about 10 minutes)
+    python -m benchmarks fixed ramp      # chosen modes
+    python -m benchmarks fixed --rate 4000 --clients 1000 --k 5
+
+Modes: fixed (the default workload), matrix (how C, k and T change things),
+ramp (highest tick rate kept up), idle (memory per idle connection), slow
+(stalled clients beside normal ones), metrics (on vs off), loop (asyncio vs
+uvloop), deflate (permessage-deflate), core (the pure fan-out core without
+sockets), generator (synthetic market ticks/s), replay (tick-file parsing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from benchmarks import core
+from benchmarks.harness import Load, Result, Server, ServerSpec, measure
+from benchmarks.report import machine, ms, result_rows, write_section
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def say(*parts: object) -> None:
+    print(*parts, flush=True)
+
+
+def summary(r: Result) -> str:
+    lat = r.latency_ms
+    return (
+        f"{r.label}: {r.msgs_per_s:,.0f} msg/s ({r.delivery_ratio * 100:.1f}% delivered), "
+        f"{r.frames / r.window_s:,.0f} frames/s, p50 {ms(lat['p50'])} p99 {ms(lat['p99'])} "
+        f"max {ms(lat['max'])} ms, server CPU {r.server_cpu:.2f}, load-gen CPU {r.loadgen_cpu:.2f}"
+    )
+
+
+def run(label: str, spec: ServerSpec, load: Load) -> Result:
+    r = measure(spec, load, label=label)
+    say("  " + summary(r))
+    return r
+
+
+def mode_fixed(a: argparse.Namespace) -> list[str]:
+    r = run("fixed", ServerSpec(rate=a.rate, loop=a.loop), Load(a.clients, a.k, duration_s=a.duration))
+    ok = r.delivery_ratio >= 0.99 and r.latency_ms["p99"] <= 5
+    return [
+        f"Default workload: {a.clients} clients × {a.k} symbols of 100, {a.rate:,.0f} ticks/s "
+        f"(target: all delivered, p99 ≤ 5 ms: **{'met' if ok else 'not met'}**).",
+        "",
+        *result_rows([r]),
+    ]
+
+
+def mode_matrix(a: argparse.Namespace) -> list[str]:
+    rows: list[Result] = []
+    for clients, k_, rate in (
+        (100, 10, 2000), (500, 10, 2000), (1000, 10, 2000),
+        (500, 1, 2000), (500, 50, 2000),
+        (500, 10, 500), (500, 10, 4000), (500, 10, 8000),
+    ):  # fmt: skip
+        rows.append(
+            run(f"C={clients} k={k_} T={rate}", ServerSpec(rate=rate, loop=a.loop), Load(clients, k_, duration_s=a.duration))
+        )
+    return ["How throughput and latency move with clients (C), symbols per client (k) and tick rate (T):", "", *result_rows(rows)]
+
+
+def mode_ramp(a: argparse.Namespace) -> list[str]:
+    rows: list[Result] = []
+    best: Result | None = None
+    for rate in (2000, 4000, 6000, 8000, 10000, 12000, 16000, 20000):
+        r = run(f"T={rate}", ServerSpec(rate=rate, loop=a.loop), Load(a.clients, a.k, duration_s=a.duration))
+        rows.append(r)
+        if r.delivery_ratio >= 0.99 and r.latency_ms["p99"] <= 50:
+            best = r
+        else:
+            break
+    verdict = (
+        f"Highest tick rate kept up (≥ 99% delivered and p99 ≤ 50 ms): **{best.spec.rate:,.0f} ticks/s = "
+        f"{best.msgs_per_s:,.0f} messages/s delivered**."
+        if best
+        else "No rate met the criteria."
+    )
+    return [verdict, "", *result_rows(rows)]
+
+
+def mode_idle(a: argparse.Namespace) -> list[str]:
+    spec = ServerSpec(rate=100, loop=a.loop)
+    srv = Server(spec)
+    try:
+        time.sleep(1)
+        base = srv.rss_bytes()
+        n = a.idle
+        r = measure(spec, Load(n, 0, processes=4, warmup_s=5, duration_s=3), server=srv, label="idle")
+        per = (r.server_rss_mb * 2**20 - base) / n
+    finally:
+        srv.stop()
+    say(f"  idle: {n} connections, RSS {base / 2**20:.0f} -> {r.server_rss_mb:.0f} MiB, {per / 1024:.1f} KiB each")
+    return [
+        f"{n:,} idle connections (connected, no subscriptions): server RSS {base / 2**20:.0f} MiB before, "
+        f"{r.server_rss_mb:.0f} MiB with them: **{per / 1024:.1f} KiB per connection** (target ≤ 20 KiB); "
+        f"server CPU while idle {r.server_cpu:.2f}.",
+    ]
+
+
+def mode_slow(a: argparse.Namespace) -> list[str]:
+    spec = ServerSpec(rate=a.rate, loop=a.loop)
+    base = run("500 normal", spec, Load(500, a.k, duration_s=a.duration))
+    slow = run("500 normal + 20 stalled", spec, Load(520, a.k, stalled=20, warmup_s=4, duration_s=a.duration))
+    growth = slow.server_rss_mb - slow.server_rss_start_mb
+    ratio = slow.latency_ms["p99"] / base.latency_ms["p99"]
+    closed = slow.counters.get("ticker_slow_consumer_disconnects_total", 0)
+    return [
+        f"20 stalled clients (never read) beside 500 normal ones: normal clients' p99 "
+        f"{ms(base.latency_ms['p99'])} → {ms(slow.latency_ms['p99'])} ms ({ratio:.1f}×, target ≤ 2×); "
+        f"server RSS grew {growth:.0f} MiB during the run (target < 100 MiB); "
+        f"stalled clients closed with 1013: {closed:.0f}; updates conflated: "
+        f"{slow.counters.get('ticker_updates_conflated_total', 0):,.0f}.",
+        "",
+        *result_rows([base, slow]),
+    ]
+
+
+def mode_metrics(a: argparse.Namespace) -> list[str]:
+    rate = a.rate * 3
+    on = run("metrics on", ServerSpec(rate=rate, loop=a.loop), Load(a.clients, a.k, duration_s=a.duration))
+    off = run("metrics off", ServerSpec(rate=rate, metrics=False, loop=a.loop), Load(a.clients, a.k, duration_s=a.duration))
+    cost = (on.server_cpu / on.msgs_per_s) / (off.server_cpu / off.msgs_per_s) - 1
+    return [
+        f"Metrics on vs off at {rate:,.0f} ticks/s: server CPU per delivered message "
+        f"{cost * 100:+.1f}% with metrics on.",
+        "",
+        *result_rows([on, off]),
+    ]
+
+
+def mode_loop(a: argparse.Namespace) -> list[str]:
+    rows = []
+    for rate in (a.rate, a.rate * 3):
+        for loop in ("asyncio", "uvloop"):
+            rows.append(run(f"{loop}", ServerSpec(rate=rate, loop=loop), Load(a.clients, a.k, duration_s=a.duration)))
+    return ["Event loop: asyncio vs uvloop.", "", *result_rows(rows)]
+
+
+def mode_deflate(a: argparse.Namespace) -> list[str]:
+    plain = run("plain", ServerSpec(rate=a.rate, loop=a.loop), Load(a.clients, a.k, duration_s=a.duration))
+    spec = ServerSpec(rate=a.rate, compression=True, loop=a.loop)
+    comp = run("permessage-deflate", spec, Load(a.clients, a.k, deflate=True, duration_s=a.duration))
+    return [
+        f"permessage-deflate: wire bytes {plain.bytes / plain.window_s / 1e6:.1f} → "
+        f"{comp.bytes / comp.window_s / 1e6:.1f} MB/s; server CPU {plain.server_cpu:.2f} → {comp.server_cpu:.2f}.",
+        "",
+        *result_rows([plain, comp]),
+    ]
+
+
+def mode_core(a: argparse.Namespace) -> list[str]:
+    lines = core.run()
+    for line in lines:
+        say("  " + line)
+    return lines
+
+
+def mode_generator(a: argparse.Namespace) -> list[str]:
+    lines = core.generator()
+    for line in lines:
+        say("  " + line)
+    return lines
+
+
+def mode_replay(a: argparse.Namespace) -> list[str]:
+    try:
+        from benchmarks import replay_parse  # type: ignore[attr-defined]
+    except ImportError:
+        return ["Replay parsing benchmark not available in this checkout."]
+    lines: list[str] = replay_parse.table()
+    for line in lines:
+        say("  " + line)
+    return lines
+
+
+MODES = {
+    "core": mode_core, "generator": mode_generator, "replay": mode_replay,
+    "fixed": mode_fixed, "matrix": mode_matrix, "ramp": mode_ramp, "idle": mode_idle,
+    "slow": mode_slow, "metrics": mode_metrics, "loop": mode_loop, "deflate": mode_deflate,
+}  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("modes", nargs="*", choices=[*MODES, []], default=[])
+    p.add_argument("--rate", type=float, default=2000.0, help="ticks/s for the fixed workload")
+    p.add_argument("--clients", type=int, default=500)
+    p.add_argument("--k", type=int, default=10, help="symbols per client")
+    p.add_argument("--duration", type=float, default=8.0, help="seconds measured per run")
+    p.add_argument("--idle", type=int, default=10_000, help="connections for the idle mode")
+    p.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
+    p.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    a = p.parse_args()
+    modes = a.modes or list(MODES)
+    RESULTS.mkdir(exist_ok=True)
+    say(f"machine: {machine()}")
+    if not a.no_write:
+        write_section(DOC, "machine", [f"Machine: {machine()}."])
+    for name in modes:
+        say(f"== {name}")
+        try:
+            lines = MODES[name](a)
+        except Exception as exc:  # keep going: one failed mode must not lose the others
+            say(f"  {name} failed: {exc!r}")
+            lines = [f"Mode `{name}` failed: `{exc!r}`."]
+        cmd = f"python -m benchmarks {name}" + ("" if a.loop == "asyncio" else f" --loop {a.loop}")
+        if not a.no_write:
+            write_section(DOC, name, [*lines, "", f"<sub>`{cmd}`</sub>"])
+        (RESULTS / f"{name}.json").write_text(json.dumps({"lines": lines}, indent=1))
+    if not a.no_write:
+        say(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()
