@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from ticker.model import Status
-from ticker.table import ASK, ASK_SIZE, BID, BID_SIZE, SymbolTable
+from ticker.table import ASK, ASK_SIZE, BID, BID_SIZE, SymbolTable, column_view
 
 
 def _size(value: float) -> float | int | None:
@@ -36,12 +36,12 @@ class QuoteEncoder:
         self._table = table
         self._symbols = table.symbols
         # memoryviews of the table's arrays: plain Python numbers, no numpy scalars.
-        self._bid = memoryview(table.bid)
-        self._ask = memoryview(table.ask)
-        self._bsz = memoryview(table.bid_size)
-        self._asz = memoryview(table.ask_size)
-        self._ts = memoryview(table.ts)
-        self._seq = memoryview(table.seq)
+        self._bid = column_view(table.bid)
+        self._ask = column_view(table.ask)
+        self._bsz = column_view(table.bid_size)
+        self._asz = column_view(table.ask_size)
+        self._ts = column_view(table.ts)
+        self._seq = column_view(table.seq)
 
     def update(self, sid: int, mask: int) -> bytes:
         obj: dict[str, Any] = {

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,12 @@ QUOTE_FIELDS = BID | ASK | BID_SIZE | ASK_SIZE
 #: The symbol's status changed (to live) with this tick.
 STATUS = 16
 _LIVE = int(Status.LIVE)
+
+
+def column_view(column: np.ndarray) -> Any:
+    """The column's memory as a memoryview: indexing yields plain Python numbers.
+    (Typed Any because typeshed's memoryview only knows int items.)"""
+    return column.data
 
 
 class Reject(enum.IntEnum):
@@ -77,14 +84,14 @@ class SymbolTable:
         # The hot path reads and writes the same memory through memoryviews: an
         # element access then costs a third of a numpy scalar round trip (measured
         # by timeit on apply(): 12.8 -> 2.9 µs per applied tick).
-        self._bid = memoryview(self.bid)
-        self._ask = memoryview(self.ask)
-        self._bsz = memoryview(self.bid_size)
-        self._asz = memoryview(self.ask_size)
-        self._ts = memoryview(self.ts)
-        self._seq = memoryview(self.seq)
-        self._status = memoryview(self.status)
-        self._applied_at = memoryview(self.applied_at)
+        self._bid = column_view(self.bid)
+        self._ask = column_view(self.ask)
+        self._bsz = column_view(self.bid_size)
+        self._asz = column_view(self.ask_size)
+        self._ts = column_view(self.ts)
+        self._seq = column_view(self.seq)
+        self._status = column_view(self.status)
+        self._applied_at = column_view(self.applied_at)
 
     def __len__(self) -> int:
         return len(self.instruments)
