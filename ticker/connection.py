@@ -100,7 +100,7 @@ class Connection:
             log.info(
                 "client disconnected: %s",
                 self.close_reason,
-                extra={"peer": self.peer, "code": self.ws.close_code},
+                extra={"peer": self.peer, "reason": self.close_reason, "code": self.ws.close_code},
             )
 
     async def _read_loop(self) -> None:
@@ -142,7 +142,6 @@ class Connection:
         now = time.monotonic()
         outbox.release_due(now)
         if self.observe:
-            self.stats.queue_depth.observe(len(outbox))
             lag = outbox.lag(now)
         frame = outbox.take_frame()
         if frame is not None:
@@ -211,8 +210,6 @@ class Connection:
                 now = clock()
                 outbox.release_due(now)
                 lag = outbox.lag(now)
-                if observe:
-                    stats.queue_depth.observe(len(outbox))
                 frame = outbox.take_frame()
                 if frame is None:
                     waiter = self._waiter = loop.create_future()

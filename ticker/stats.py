@@ -15,14 +15,17 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-#: Latency buckets in seconds: 25 µs (loopback, idle) to 10 s (a stalled feed).
+#: Latency buckets in seconds, shared by feed and fan-out latency: 25 µs (an
+#: idle loopback fan-out) to 10 s (a stalled feed); 1-2.5-5 steps per decade, so
+#: ``histogram_quantile`` is off by at most one bucket width. docs/operations.md
+#: explains the choice; changing it changes every dashboard's history.
 LATENCY_BUCKETS: tuple[float, ...] = (
     0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
     0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )  # fmt: skip
 
-#: Send-queue depth buckets in messages.
+#: Send-queue depth buckets in messages; 512 is the default conflation high-water mark.
 DEPTH_BUCKETS: tuple[float, ...] = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
 
 
@@ -73,6 +76,17 @@ class Histogram:
             if total >= target:
                 return bound
         return float("inf")
+
+
+#: Why connections close (``FanoutStats.closed`` keys). Exported as zero from
+#: the start so ``rate()`` sees the first close; other reasons are still counted.
+CLOSE_REASONS: tuple[str, ...] = (
+    "client",
+    "protocol_error",
+    "message_too_big",
+    "slow_consumer",
+    "server_shutdown",
+)
 
 
 class FanoutStats:
