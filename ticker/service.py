@@ -126,7 +126,7 @@ class Service:
         for feed in self.feed_stats.values():
             feed.latency.flush()
         conns = list(self.connections)
-        if conns:
+        if conns and self.config.metrics.enabled:
             depths = np.fromiter((len(c.outbox) for c in conns), dtype=np.float64, count=len(conns))
             self.fanout_stats.queue_depth.observe_many(depths)
         for conn in conns:
