@@ -40,7 +40,7 @@ class Histogram:
     :meth:`observe` bins at once. The hot paths defer instead: a feed batch
     goes through :meth:`observe_many`, which only appends its values to
     :attr:`deferred`, and the writer appends each frame's value there through
-    a bound ``h.deferred.append`` (50-70 ns against 250-450 ns for
+    a bound ``h.deferred.append`` (35-70 ns against 250-450 ns for
     ``observe``; ``python -m benchmarks.metrics_scrape`` on the shared 2-core
     dev machine). :meth:`flush` bins them in bulk with numpy, off those
     paths. Every reader flushes first, the service's 0.25 s sweep flushes,
