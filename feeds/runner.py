@@ -2,9 +2,12 @@
 
 Each feed gets one supervising task. A feed that raises is logged with its
 name, counted, and restarted after a backoff delay; it never stops the other
-feeds or the server. A feed that returns on its own is finished (a replay
-that reached its end) and is not restarted. The runner owns every task it
-starts: :meth:`FeedRunner.stop` cancels and awaits them all.
+feeds or the server. A feed failing in a loop logs a few lines a minute at
+most (:class:`~ticker.log_limit.LogLimiter`, with the count of lines held
+back), while ``restarts`` counts every failure. A feed that returns on its
+own is finished (a replay that reached its end) and is not restarted. The
+runner owns every task it starts: :meth:`FeedRunner.stop` cancels and
+awaits them all.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from feeds.backoff import backoff
 from feeds.base import Feed, TickSink
+from ticker.log_limit import LogLimiter
 
 log = logging.getLogger("ticker.feeds")
 
@@ -38,12 +42,14 @@ class FeedRunner:
         backoff_factory: Callable[[], Iterator[float]] = backoff,
         on_state: Callable[[Feed, FeedState], None] | None = None,
         healthy_after_s: float = 10.0,
+        log_limiter: LogLimiter | None = None,
     ) -> None:
         self.feeds = tuple(feeds)
         self._sink_for = sink_for
         self._backoff_factory = backoff_factory
         self._on_state = on_state
         self._healthy_after_s = healthy_after_s
+        self._log_limiter = log_limiter or LogLimiter(burst=5, interval_s=60.0)
         self._tasks: list[asyncio.Task[None]] = []
         self.restarts: dict[str, int] = {f.name: 0 for f in self.feeds}
         self.states: dict[str, FeedState] = {f.name: FeedState.STARTING for f in self.feeds}
@@ -69,6 +75,12 @@ class FeedRunner:
     async def _supervise(self, feed: Feed) -> None:
         sink = self._sink_for(feed)
         delays = self._backoff_factory()
+        log.info(
+            "feed %s started: %d instruments",
+            feed.name,
+            len(feed.instruments()),
+            extra={"feed": feed.name},
+        )
         while True:
             self._set(feed, FeedState.RUNNING)
             started = time.monotonic()
@@ -81,11 +93,15 @@ class FeedRunner:
                 if time.monotonic() - started >= self._healthy_after_s:
                     delays = self._backoff_factory()  # it ran well for a while: start over
                 delay = next(delays)
-                log.exception(
+                self._log_limiter.log(
+                    log,
+                    logging.ERROR,
+                    feed.name,
                     "feed %s failed; restarting in %.1f s (restart #%d)",
                     feed.name,
                     delay,
                     self.restarts[feed.name],
+                    exc_info=True,
                     extra={"feed": feed.name},
                 )
                 self._set(feed, FeedState.BACKING_OFF)

@@ -180,7 +180,7 @@ async def test_metrics_parse_and_count_what_happened() -> None:
     assert "ticker_ticks_rejected" in fams
     assert value("ticker_connections") == 1
     assert value("ticker_subscriptions") == 2
-    assert value("ticker_messages_sent_total") >= 8
+    assert value("ticker_sent_messages_total") >= 8
     assert value("ticker_sent_bytes_total") > 100
     assert value("ticker_fanout_latency_seconds_count") > 0
     assert fams["ticker_fanout_latency_seconds"].type == "histogram"

@@ -21,6 +21,7 @@ from ticker.config import Config
 from ticker.connection import Connection
 from ticker.flusher import Flusher
 from ticker.keys import FLUSHER, REGISTRY, SERVICE
+from ticker.log_limit import LogLimiter
 from ticker.metrics import make_registry
 from ticker.service import Service
 
@@ -62,14 +63,15 @@ async def _feeds_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _sweep_ctx(app: web.Application) -> AsyncIterator[None]:
     service = app[SERVICE]
+    limiter = LogLimiter(burst=3, interval_s=60.0)
 
     async def sweep() -> None:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL_S)
             try:
                 service.sweep(service.clock())
-            except Exception:  # our bug: log it loudly, keep serving
-                log.exception("housekeeping sweep failed")
+            except Exception:  # our bug: log it loudly (but not 4 times a second), keep serving
+                limiter.log(log, logging.ERROR, "sweep", "housekeeping sweep failed", exc_info=True)
 
     task = asyncio.create_task(sweep(), name="sweep")
     yield

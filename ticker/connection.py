@@ -59,6 +59,8 @@ class Connection:
         self.flusher = flusher
         self.stats = service.fanout_stats
         self.observe = service.config.metrics.enabled
+        #: Per-frame latency goes to a plain list, binned by the sweep (see Histogram).
+        self._record_latency = self.stats.fanout_latency.deferred.append
         self.outbox = service.new_outbox(self._notify)
         self.session = service.new_session(self.outbox)
         self.guard = SlowConsumerGuard(service.slow_policy)
@@ -100,7 +102,7 @@ class Connection:
             log.info(
                 "client disconnected: %s",
                 self.close_reason,
-                extra={"peer": self.peer, "code": self.ws.close_code},
+                extra={"peer": self.peer, "reason": self.close_reason, "code": self.ws.close_code},
             )
 
     async def _read_loop(self) -> None:
@@ -142,7 +144,6 @@ class Connection:
         now = time.monotonic()
         outbox.release_due(now)
         if self.observe:
-            self.stats.queue_depth.observe(len(outbox))
             lag = outbox.lag(now)
         frame = outbox.take_frame()
         if frame is not None:
@@ -151,7 +152,7 @@ class Connection:
                 self._marked = False
                 return
             if self.observe:
-                self.stats.fanout_latency.observe(lag)
+                self._record_latency(lag)
             self.stats.frames_sent += 1
             self.stats.bytes_sent += len(frame)
             transport.write(text_frame(frame))
@@ -206,13 +207,12 @@ class Connection:
         clock = time.monotonic
         loop = asyncio.get_running_loop()
         observe = self.observe
+        record_latency = self._record_latency
         try:
             while True:
                 now = clock()
                 outbox.release_due(now)
                 lag = outbox.lag(now)
-                if observe:
-                    stats.queue_depth.observe(len(outbox))
                 frame = outbox.take_frame()
                 if frame is None:
                     waiter = self._waiter = loop.create_future()
@@ -226,7 +226,7 @@ class Connection:
                             timer.cancel()
                     continue
                 if observe:
-                    stats.fanout_latency.observe(lag)
+                    record_latency(lag)
                 stats.frames_sent += 1
                 stats.bytes_sent += len(frame)
                 await send(frame, _TEXT)

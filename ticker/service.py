@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from feeds.base import Feed
 from feeds.registry import build_feed
 from feeds.runner import FeedRunner, FeedState
@@ -112,6 +114,20 @@ class Service:
         return all(s.ingested > 0 for s in self.feed_stats.values())
 
     def sweep(self, now: float) -> None:
-        """Periodic housekeeping: slow consumers."""
-        for conn in list(self.connections):
+        """Periodic housekeeping: bin deferred latencies, sample send-queue
+        depths, check slow consumers.
+
+        Depth is sampled here, at a fixed rate for every connection, rather
+        than by each writer: the histogram then shows how backed up
+        connections are over time, not how full queues are when a writer
+        happens to wake, and the writer's per-frame path does one thing less.
+        """
+        self.fanout_stats.fanout_latency.flush()
+        for feed in self.feed_stats.values():
+            feed.latency.flush()
+        conns = list(self.connections)
+        if conns and self.config.metrics.enabled:
+            depths = np.fromiter((len(c.outbox) for c in conns), dtype=np.float64, count=len(conns))
+            self.fanout_stats.queue_depth.observe_many(depths)
+        for conn in conns:
             conn.check_slow(now)
