@@ -187,7 +187,7 @@ class Service:
         primary = self.feeds[int(self.sources.primary[sw.sid])].name
         self.feed_stats[primary].failovers[sw.direction.value] += 1
         symbol = self.table.symbols[sw.sid]
-        why = "primary is stale" if sw.direction is Direction.TO_BACKUP else "primary is back"
+        why = "primary is stale or disconnected" if sw.direction is Direction.TO_BACKUP else "primary is back"
         log.info(
             "%s: now served by feed %s (was %s): %s",
             symbol, self.feeds[sw.to_feed].name, self.feeds[sw.from_feed].name, why,
