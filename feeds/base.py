@@ -29,6 +29,14 @@ class TickSink(Protocol):
 
     def publish_tick(self, tick: Tick) -> bool: ...
 
+    def parse_error(self, where: str, reason: str, count: int = 1) -> None:
+        """Input the feed could not read (``where``: file:line or a frame excerpt);
+        counted, and logged at a limited rate."""
+
+    def connection_lost(self, reason: str) -> None:
+        """The feed's source went away and it will reconnect: its symbols turn
+        stale now rather than when the staleness timer notices."""
+
 
 class Feed(abc.ABC):
     """A source of ticks with a name and a fixed set of instruments."""

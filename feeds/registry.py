@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from feeds.base import Feed
+from feeds.replay.feed import ReplayFeed, ReplayOptions
 from feeds.synthetic import SyntheticFeed, SyntheticOptions
+from feeds.upstream.feed import WebSocketFeed, WebSocketOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,12 @@ class FeedType:
 
 FEED_TYPES: dict[str, FeedType] = {
     "synthetic": FeedType(SyntheticOptions, SyntheticFeed, "numpy-generated forex and metals quotes"),
+    "replay": FeedType(ReplayOptions, ReplayFeed, "recorded tick files (HistData, Dukascopy, TrueFX, CSV)"),
+    "websocket": FeedType(
+        WebSocketOptions,
+        WebSocketFeed,
+        "upstream market-data WebSocket (Binance, Coinbase, ticker, generic JSON)",
+    ),
 }
 
 

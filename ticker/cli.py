@@ -62,10 +62,10 @@ def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from ticker.service import build_feeds, collect_instruments
+    from ticker.service import backups, build_feeds, collect_instruments
 
     config = load(args.path)
-    collect_instruments(build_feeds(config))  # symbol clashes between feeds
+    collect_instruments(build_feeds(config), backups(config))  # symbol clashes between feeds
     sys.stdout.write(to_toml(config))
     return 0
 

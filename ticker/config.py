@@ -94,10 +94,41 @@ class LogConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class OutlierConfig:
+    """``outliers`` of a feed: hold price jumps until confirmed (see ticker/outliers.py)."""
+
+    #: Reject a jump above this many recent standard deviations of tick returns (0 = off).
+    max_sigma: float = field(default=0.0, metadata=_range(0, 1000))
+    #: Reject a jump above this percentage of the price (0 = off).
+    max_jump_pct: float = field(default=0.0, metadata=_range(0, 1000))
+    #: Recent ticks whose returns make the standard deviation.
+    window: int = field(default=100, metadata=_range(5, 100_000))
+    #: Ticks near a jumped price that make it real (the held ticks are then applied).
+    confirm_ticks: int = field(default=2, metadata=_range(1, 1000))
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_sigma > 0 or self.max_jump_pct > 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCommon:
+    """Keys every ``[[feeds]]`` table accepts, whatever its type."""
+
+    #: A symbol without a tick for this long turns stale (0 = never).
+    stale_after_s: float = field(default=30.0, metadata=_range(0, 86_400))
+    #: Name of the feed this one backs up: its ticks for shared symbols are applied
+    #: only while that primary feed is stale.
+    backup_for: str = ""
+    outliers: OutlierConfig = field(default_factory=OutlierConfig)
+
+
+@dataclass(frozen=True, slots=True)
 class FeedConfig:
     name: str
     type: str
     options: Any
+    common: FeedCommon = field(default_factory=FeedCommon)
 
 
 def _default_feeds() -> tuple[FeedConfig, ...]:
@@ -168,9 +199,40 @@ def _feeds(value: Any) -> tuple[FeedConfig, ...]:
         if name in names:
             raise ConfigError(f"{where}.name: feed name {name!r} is used twice")
         names.add(name)
-        options = _build(FEED_TYPES[type_name].options, item, where)
-        out.append(FeedConfig(name, type_name, options))
+        common_keys = {f.name for f in dataclasses.fields(FeedCommon)}
+        common = _build(FeedCommon, {k: v for k, v in item.items() if k in common_keys}, where)
+        options = _build(
+            FEED_TYPES[type_name].options, {k: v for k, v in item.items() if k not in common_keys}, where
+        )
+        out.append(FeedConfig(name, type_name, options, common))
+    _check_backups(out)
     return tuple(out)
+
+
+def _check_backups(feeds: list[FeedConfig]) -> None:
+    """``backup_for`` must name another, non-backup feed that can go stale."""
+    by_name = {f.name: f for f in feeds}
+    backed: dict[str, str] = {}
+    for i, f in enumerate(feeds):
+        target = f.common.backup_for
+        if not target:
+            continue
+        where = f"feeds[{i}].backup_for"
+        if target == f.name:
+            raise ConfigError(f"{where}: a feed cannot back itself up")
+        primary = by_name.get(target)
+        if primary is None:
+            raise ConfigError(f"{where}: no feed named {target!r}; feeds: {', '.join(by_name)}")
+        if primary.common.backup_for:
+            raise ConfigError(f"{where}: {target!r} is itself a backup (for {primary.common.backup_for!r})")
+        if target in backed:
+            raise ConfigError(f"{where}: {target!r} already has a backup, {backed[target]!r}")
+        if primary.common.stale_after_s <= 0:
+            raise ConfigError(
+                f"{where}: primary {target!r} has stale_after_s = 0, so it never goes stale "
+                "and the backup would never be used; set its stale_after_s"
+            )
+        backed[target] = f.name
 
 
 def _join(path: str, key: str) -> str:
@@ -311,7 +373,7 @@ def apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
 def to_dict(cfg: Any) -> Any:
     """The effective config as plain TOML-able data (feed options inlined)."""
     if isinstance(cfg, FeedConfig):
-        return {"name": cfg.name, "type": cfg.type, **to_dict(cfg.options)}
+        return {"name": cfg.name, "type": cfg.type, **to_dict(cfg.common), **to_dict(cfg.options)}
     if dataclasses.is_dataclass(cfg):
         return {f.name: to_dict(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
     if isinstance(cfg, tuple):

@@ -24,7 +24,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
-    waiting = [name for name, s in service.feed_stats.items() if s.ingested == 0]
+    waiting = service.waiting_feeds()
     if waiting:
         return _json({"status": "not_ready", "waiting_for_feeds": waiting}, 503)
     return _json({"status": "ready"})
@@ -40,6 +40,8 @@ async def symbols(request: web.Request) -> web.Response:
             "decimals": inst.decimals,
             "pip_size": inst.pip_size,
             "feed": service.feed_of[inst.symbol],
+            "backup": service.backup_of.get(inst.symbol),
+            "source": service.source_of(sid),
             "status": Status(int(t.status[sid])).label,
             "seq": int(t.seq[sid]),
         }

@@ -9,17 +9,38 @@ nothing about a tick's origin but the feed's name.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
 from ticker.hub import Hub
 from ticker.model import Status, Tick, TickBatch
+from ticker.outliers import OutlierFilter
 from ticker.protocol import encode_status
 from ticker.quotes import QuoteEncoder
+from ticker.ratelimit import Throttle
 from ticker.stats import FeedStats
 from ticker.table import QUOTE_FIELDS, STATUS, Reject, SymbolTable
+
+log = logging.getLogger("ticker.feeds")
+
+#: One tick as the per-tick path carries it: (sid, bid, ask, bid_size, ask_size, ts).
+Row = tuple[int, float, float, float, float, int]
+
+
+def rows(batch: TickBatch) -> Iterator[Row]:
+    """A batch's ticks as Python tuples (``tolist`` first: far cheaper than numpy scalars)."""
+    return zip(
+        batch.sid.tolist(),
+        batch.bid.tolist(),
+        batch.ask.tolist(),
+        batch.bid_size.tolist(),
+        batch.ask_size.tolist(),
+        batch.ts.tolist(),
+        strict=True,
+    )
 
 
 class Ingest:
@@ -54,15 +75,7 @@ class Ingest:
         apply = self.table.apply
         publish = self._publish
         applied = 0
-        for sid, bid, ask, bsz, asz, ts in zip(
-            batch.sid.tolist(),
-            batch.bid.tolist(),
-            batch.ask.tolist(),
-            batch.bid_size.tolist(),
-            batch.ask_size.tolist(),
-            batch.ts.tolist(),
-            strict=True,
-        ):
+        for sid, bid, ask, bsz, asz, ts in rows(batch):
             mask = apply(sid, bid, ask, bsz, asz, ts, now)
             if mask < 0:
                 feed.rejected[self._reject_labels[mask]] += 1
@@ -74,13 +87,18 @@ class Ingest:
 
     def apply_tick(self, feed: FeedStats, tick: Tick) -> bool:
         """Apply one tick given by symbol name; False when rejected."""
+        sid = self.table.sid(tick.symbol)
+        return self.apply_row(feed, (sid, tick.bid, tick.ask, tick.bid_size, tick.ask_size, tick.ts))
+
+    def apply_row(self, feed: FeedStats, row: Row) -> bool:
+        """Apply one tick given by symbol id; False when rejected."""
         now = self._clock()
         wall_us = self._wall_ns() // 1000
+        sid, bid, ask, bid_size, ask_size, ts = row
         if self.observe:
-            feed.latency.observe((wall_us - tick.ts) / 1e6)
+            feed.latency.observe((wall_us - ts) / 1e6)
         feed.last_tick_wall = wall_us / 1e6
-        sid = self.table.sid(tick.symbol)
-        mask = self.table.apply(sid, tick.bid, tick.ask, tick.bid_size, tick.ask_size, tick.ts, now)
+        mask = self.table.apply(sid, bid, ask, bid_size, ask_size, ts, now)
         if mask < 0:
             feed.rejected[self._reject_labels[mask]] += 1
             return False
@@ -107,15 +125,53 @@ class Ingest:
         self.hub.publish_control(sid, payload, now)
 
 
+#: Decides whether a feed's tick for a symbol is applied (failover): (sid, now) -> apply?
+Gate = Callable[[int, float], bool]
+
+
 class FeedSink:
-    """What one feed sees of the service."""
+    """What one feed sees of the service.
 
-    __slots__ = ("_ingest", "stats", "_ids")
+    A feed can only write the symbols it declared (others count as unknown).
+    Without a failover gate or an outlier filter, batches go straight to
+    :meth:`Ingest.apply_batch`; with either, ticks go one by one through the
+    filter (which may hold or reject them) and then the gate (which drops a
+    standing-by backup's ticks).
+    """
 
-    def __init__(self, ingest: Ingest, stats: FeedStats) -> None:
+    __slots__ = (
+        "_ingest",
+        "stats",
+        "_ids",
+        "_gate",
+        "_filter",
+        "_on_lost",
+        "_clock",
+        "_log_parse",
+        "_log_lost",
+    )
+
+    def __init__(
+        self,
+        ingest: Ingest,
+        stats: FeedStats,
+        *,
+        symbols: Iterable[str] | None = None,
+        gate: Gate | None = None,
+        outliers: OutlierFilter[Row] | None = None,
+        on_connection_lost: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._ingest = ingest
         self.stats = stats
-        self._ids = ingest.table.ids
+        ids = ingest.table.ids
+        self._ids = ids if symbols is None else {s: ids[s] for s in symbols if s in ids}
+        self._gate = gate
+        self._filter = outliers
+        self._on_lost = on_connection_lost
+        self._clock = clock
+        self._log_parse = Throttle(10.0)
+        self._log_lost = Throttle(5.0)
 
     def symbol_id(self, symbol: str) -> int:
         return self._ids.get(symbol, -1)
@@ -124,7 +180,54 @@ class FeedSink:
         return np.array([self._ids.get(s, -1) for s in symbols], dtype=np.int32)
 
     def publish(self, batch: TickBatch) -> int:
-        return self._ingest.apply_batch(self.stats, batch)
+        if self._gate is None and self._filter is None:
+            return self._ingest.apply_batch(self.stats, batch)
+        return sum(self._one(row) for row in rows(batch))
 
     def publish_tick(self, tick: Tick) -> bool:
-        return self._ingest.apply_tick(self.stats, tick)
+        row = (self._ids.get(tick.symbol, -1), tick.bid, tick.ask, tick.bid_size, tick.ask_size, tick.ts)
+        if self._gate is None and self._filter is None:
+            return self._ingest.apply_row(self.stats, row)
+        return self._one(row) > 0
+
+    def _one(self, row: Row) -> int:
+        sid = row[0]
+        if self._filter is not None and sid >= 0:
+            rows, rejected = self._filter.offer(sid, (row[1] + row[2]) * 0.5, row)
+            for _ in range(rejected):
+                self._ingest.reject(self.stats, Reject.OUTLIER)
+        else:
+            rows = [row]
+        applied = 0
+        gate = self._gate
+        for r in rows:
+            if gate is not None and r[0] >= 0 and not gate(r[0], self._clock()):
+                self.stats.standby += 1
+                continue
+            applied += self._ingest.apply_row(self.stats, r)
+        return applied
+
+    def parse_error(self, where: str, reason: str, count: int = 1) -> None:
+        self.stats.parse_errors += count
+        if self._log_parse.ready(self._clock()):
+            held = self._log_parse.take_held()
+            more = f" (+{held} more reports since the last line)" if held else ""
+            log.warning(
+                "feed %s: %d unreadable input(s) skipped at %s: %s%s",
+                self.stats.name, count, where, reason, more,
+                extra={"feed": self.stats.name},
+            )  # fmt: skip
+
+    def connection_lost(self, reason: str) -> None:
+        self.stats.reconnects += 1
+        now = self._clock()
+        if self._log_lost.ready(now):
+            held = self._log_lost.take_held()
+            more = f" (+{held} more since the last line)" if held else ""
+            log.warning(
+                "feed %s: upstream connection lost: %s; reconnecting%s",
+                self.stats.name, reason, more,
+                extra={"feed": self.stats.name},
+            )  # fmt: skip
+        if self._on_lost is not None:
+            self._on_lost(now)

@@ -166,6 +166,20 @@ class ServiceCollector(Collector):
             ["feed"],
             (([f.name], f.parse_errors) for f in feeds),
         )
+        yield _family(
+            _COUNTER,
+            "ticker_feed_failovers",
+            "Symbols switched between a primary feed and its backup, by primary and direction.",
+            ["feed", "direction"],
+            (([f.name, d], f.failovers.get(d, 0)) for f in feeds for d in ("to_backup", "to_primary")),
+        )
+        yield _family(
+            _COUNTER,
+            "ticker_feed_standby_ticks",
+            "Ticks a backup feed delivered while its primary was serving (not applied), by feed.",
+            ["feed"],
+            (([f.name], f.standby) for f in feeds),
+        )
 
     def _symbols(self) -> Iterator[Metric]:
         s = self.s

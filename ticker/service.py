@@ -7,8 +7,9 @@ holds one and only moves bytes in and out of it.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,39 +17,81 @@ import numpy as np
 from feeds.base import Feed
 from feeds.registry import build_feed
 from feeds.runner import FeedRunner, FeedState
-from ticker.config import Config, ConfigError
+from ticker.config import Config, ConfigError, FeedCommon
 from ticker.hub import Hub
-from ticker.ingest import FeedSink, Ingest
-from ticker.model import Instrument
+from ticker.ingest import FeedSink, Gate, Ingest, Row
+from ticker.model import Instrument, Status
 from ticker.outbox import Outbox
+from ticker.outliers import OutlierFilter
 from ticker.quotes import QuoteEncoder
 from ticker.session import Session
 from ticker.slow_consumer import SlowConsumerPolicy
+from ticker.sources import Direction, Sources, Switch
 from ticker.stats import FanoutStats, FeedStats
 from ticker.table import SymbolTable
 
 if TYPE_CHECKING:
     from ticker.connection import Connection
 
+log = logging.getLogger("ticker.feeds")
+
 
 def build_feeds(config: Config) -> list[Feed]:
-    return [build_feed(f.name, f.type, f.options) for f in config.feeds]
+    """Build every configured feed; a feed that cannot start (a missing file, an
+    unknown instrument) is a ConfigError naming the feed."""
+    feeds = []
+    for i, f in enumerate(config.feeds):
+        try:
+            feeds.append(build_feed(f.name, f.type, f.options))
+        except (ValueError, OSError) as exc:
+            raise ConfigError(f"feeds[{i}] ({f.name}): {exc}") from None
+    return feeds
 
 
-def collect_instruments(feeds: list[Feed]) -> tuple[list[Instrument], dict[str, str]]:
-    """The union of the feeds' instruments, and which feed provides each symbol."""
-    instruments: list[Instrument] = []
+def collect_instruments(
+    feeds: list[Feed], backup_for: Mapping[str, str] | None = None
+) -> tuple[list[Instrument], dict[str, str]]:
+    """The union of the feeds' instruments, and which (primary) feed provides each
+    symbol. ``backup_for`` maps a backup feed's name to its primary's: symbols the
+    two share are served by the primary with the backup standing by."""
+    backup_for = backup_for or {}
+    instruments: dict[str, Instrument] = {}
     owner: dict[str, str] = {}
-    for feed in feeds:
+    shared: dict[str, int] = {}
+    order = sorted(feeds, key=lambda f: f.name in backup_for)  # primaries first
+    for feed in order:
+        primary = backup_for.get(feed.name)
+        shared[feed.name] = 0
         for inst in feed.instruments():
             if inst.symbol in owner:
+                if primary is not None and owner[inst.symbol] == primary:
+                    known = instruments[inst.symbol]
+                    if known.decimals != inst.decimals:
+                        raise ConfigError(
+                            f"symbol {inst.symbol}: feed {feed.name!r} has {inst.decimals} decimals "
+                            f"but its primary {primary!r} has {known.decimals}; they must agree"
+                        )
+                    shared[feed.name] += 1
+                    continue
+                other = owner[inst.symbol]
                 raise ConfigError(
-                    f"symbol {inst.symbol} is provided by feeds {owner[inst.symbol]!r} "
-                    f"and {feed.name!r}; each symbol needs one feed"
+                    f"symbol {inst.symbol} is provided by feeds {other!r} and {feed.name!r}; "
+                    f"each symbol needs one feed (to make {feed.name!r} a failover backup, "
+                    f"set backup_for = {other!r} on it)"
                 )
             owner[inst.symbol] = feed.name
-            instruments.append(inst)
-    return instruments, owner
+            instruments[inst.symbol] = inst
+    for backup, primary in backup_for.items():
+        if shared.get(backup) == 0:
+            raise ConfigError(f"feed {backup!r} is backup_for {primary!r} but the two share no symbol")
+    # Keep the feeds' own order in the table.
+    ordered = [i for f in feeds for i in f.instruments() if owner.get(i.symbol) == f.name]
+    return ordered, owner
+
+
+def backups(config: Config) -> dict[str, str]:
+    """backup feed name -> primary feed name, from config."""
+    return {f.name: f.common.backup_for for f in config.feeds if f.common.backup_for}
 
 
 class Service:
@@ -62,18 +105,33 @@ class Service:
         self.config = config
         self.clock = clock
         self.feeds = feeds if feeds is not None else build_feeds(config)
-        instruments, self.feed_of = collect_instruments(self.feeds)
+        names = {f.name for f in self.feeds}
+        common = {f.name: f.common for f in config.feeds}
+        self.common = {f.name: common.get(f.name, FeedCommon()) for f in self.feeds}
+        backup_for = {b: p for b, p in backups(config).items() if b in names and p in names}
+        instruments, self.feed_of = collect_instruments(self.feeds, backup_for)
         self.table = SymbolTable(instruments)
         self.hub = Hub(len(self.table))
         self.encoder = QuoteEncoder(self.table)
         self.ingest = Ingest(self.table, self.hub, self.encoder, clock=clock, observe=config.metrics.enabled)
         self.fanout_stats = FanoutStats()
         self.feed_stats = {f.name: FeedStats(f.name) for f in self.feeds}
-        self.runner = FeedRunner(
-            self.feeds,
-            lambda feed: FeedSink(self.ingest, self.feed_stats[feed.name]),
-            on_state=self._feed_state,
+        self.feed_index = {f.name: i for i, f in enumerate(self.feeds)}
+        #: symbol -> backup feed name, for symbols with failover.
+        self.backup_of: dict[str, str] = {}
+        for feed in self.feeds:
+            primary = backup_for.get(feed.name)
+            for inst in feed.instruments() if primary else ():
+                if self.feed_of[inst.symbol] == primary:
+                    self.backup_of[inst.symbol] = feed.name
+        idx = self.feed_index
+        self.sources = Sources(
+            [idx[self.feed_of[s]] for s in self.table.symbols],
+            [idx[self.backup_of[s]] if s in self.backup_of else -1 for s in self.table.symbols],
+            [self.common[f.name].stale_after_s for f in self.feeds],
+            clock(),
         )
+        self.runner = FeedRunner(self.feeds, self._sink, on_state=self._feed_state)
         f = config.fanout
         self.slow_policy = SlowConsumerPolicy(
             f.slow_consumer_max_bytes, f.slow_consumer_max_lag_s, f.slow_consumer_grace_s
@@ -81,8 +139,81 @@ class Service:
         self.connections: set[Connection] = set()
         self.started_at = time.time()
 
+    # ------------------------------------------------------------ feeds
+
+    def _sink(self, feed: Feed) -> FeedSink:
+        symbols = [i.symbol for i in feed.instruments()]
+        fi = self.feed_index[feed.name]
+        outliers: OutlierFilter[Row] | None = None
+        oc = self.common[feed.name].outliers
+        if oc.enabled:
+            pips = [i.pip_size for i in self.table.instruments]
+            outliers = OutlierFilter(
+                pips,
+                max_sigma=oc.max_sigma,
+                max_jump_pct=oc.max_jump_pct,
+                window=oc.window,
+                confirm_ticks=oc.confirm_ticks,
+            )
+        gate: Gate | None = None
+        if any(s in self.backup_of for s in symbols):
+            gate = self._gate(fi)
+        return FeedSink(
+            self.ingest,
+            self.feed_stats[feed.name],
+            symbols=symbols,
+            gate=gate,
+            outliers=outliers,
+            on_connection_lost=lambda now: self.feed_down(fi, now),
+            clock=self.clock,
+        )
+
+    def _gate(self, fi: int) -> Gate:
+        sources = self.sources
+        has_backup = sources.has_backup.tolist()
+
+        def gate(sid: int, now: float) -> bool:
+            if not has_backup[sid]:
+                return True
+            verdict = sources.admit(fi, sid, now)
+            if isinstance(verdict, Switch):
+                self._switched(verdict)
+                return True
+            return verdict
+
+        return gate
+
+    def _switched(self, sw: Switch) -> None:
+        primary = self.feeds[int(self.sources.primary[sw.sid])].name
+        self.feed_stats[primary].failovers[sw.direction.value] += 1
+        symbol = self.table.symbols[sw.sid]
+        why = "primary is stale or disconnected" if sw.direction is Direction.TO_BACKUP else "primary is back"
+        log.info(
+            "%s: now served by feed %s (was %s): %s",
+            symbol, self.feeds[sw.to_feed].name, self.feeds[sw.from_feed].name, why,
+            extra={"feed": primary, "symbol": symbol},
+        )  # fmt: skip
+
+    def feed_down(self, fi: int, now: float) -> None:
+        """Feed ``fi`` lost its source: its live symbols turn stale (or fail over) now."""
+        stale, switches = self.sources.connection_lost(fi, now, self.table.status)
+        self._expire(stale, switches, now)
+
+    def _expire(self, stale: list[int], switches: list[Switch], now: float) -> None:
+        for sw in switches:
+            self._switched(sw)
+        for sid in stale:
+            if self.table.set_status(sid, Status.STALE):
+                self.ingest.publish_status(sid, now)
+
+    def source_of(self, sid: int) -> str:
+        """Name of the feed whose ticks are applied for ``sid`` now."""
+        return self.feeds[int(self.sources.active[sid])].name
+
     def _feed_state(self, feed: Feed, state: FeedState) -> None:
         self.feed_stats[feed.name].state = state.value
+        if state is FeedState.BACKING_OFF:  # it crashed: its quotes are no longer current
+            self.feed_down(self.feed_index[feed.name], self.clock())
 
     # ------------------------------------------------------------ per connection
 
@@ -111,11 +242,15 @@ class Service:
     @property
     def ready(self) -> bool:
         """True once every feed has delivered at least one tick."""
-        return all(s.ingested > 0 for s in self.feed_stats.values())
+        return not self.waiting_feeds()
+
+    def waiting_feeds(self) -> list[str]:
+        """Feeds that have delivered nothing yet (a backup's standby ticks count)."""
+        return [name for name, s in self.feed_stats.items() if s.ingested == 0 and s.standby == 0]
 
     def sweep(self, now: float) -> None:
         """Periodic housekeeping: bin deferred latencies, sample send-queue
-        depths, check slow consumers.
+        depths, check slow consumers, mark stale symbols and fail over.
 
         Depth is sampled here, at a fixed rate for every connection, rather
         than by each writer: the histogram then shows how backed up
@@ -131,3 +266,6 @@ class Service:
             self.fanout_stats.queue_depth.observe_many(depths)
         for conn in conns:
             conn.check_slow(now)
+        stale, switches = self.sources.sweep(now, self.table.status, self.table.applied_at)
+        if stale or switches:
+            self._expire(stale, switches, now)

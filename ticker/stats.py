@@ -167,4 +167,8 @@ class FeedStats:
         self.restarts = 0
         self.reconnects = 0
         self.parse_errors = 0
+        #: Ticks dropped because this feed stood by as a backup.
+        self.standby = 0
+        #: Switches between this (primary) feed and its backup, by direction label.
+        self.failovers: Counter[str] = Counter()
         self.state = "starting"

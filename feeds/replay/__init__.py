@@ -1,0 +1,1 @@
+"""Replay of recorded tick files (``type = "replay"``)."""

@@ -1,0 +1,307 @@
+"""``type = "replay"``: play recorded tick files as a live feed.
+
+Configuration picks a format (a :mod:`feeds.replay.layout` preset or a
+generic CSV layout), files (globs allowed) and pacing. Instruments are
+resolved at construction by reading each file's first lines, so the symbol
+table is complete before anything starts. At run time files are streamed in
+chunks, merged in time order and emitted on a schedule: ``speed`` 1 is real
+time, 10 ten times faster, 0 as fast as the service takes them.
+
+The only ``await`` here is pacing; parsing, merging and scheduling are
+synchronous and live in their own modules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from feeds.base import Feed, TickSink
+from feeds.instruments import InstrumentOptions, decimals_of, resolve
+from feeds.replay.csvparse import ChunkParser
+from feeds.replay.layout import PRESETS, CsvLayout
+from feeds.replay.merge import merge
+from feeds.replay.reader import CHUNK_BYTES, TickFileReader, Ticks, read_head
+from ticker.model import Instrument, TickBatch
+
+FORMATS = (*PRESETS, "csv")
+#: Most ticks handed to the service in one go, so one batch never holds the loop long.
+MAX_BATCH = 4096
+MIN_SLEEP_S = 0.001
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOptions:
+    """Options of a ``type = "replay"`` feed."""
+
+    #: Files or glob patterns (relative paths are relative to the working directory).
+    files: tuple[str, ...] = ()
+    #: histdata | dukascopy | truefx | csv (columns and time_format below).
+    format: str = ""
+    #: The symbol of every file, for formats without a symbol column; default: from the file name.
+    symbol: str = ""
+    #: Play only these symbols (after renaming); default: every symbol found.
+    symbols: tuple[str, ...] = ()
+    #: Symbol renaming, file name -> served name (e.g. {"EUR/USD" = "EURUSD"}).
+    rename: dict[str, str] = field(default_factory=dict)
+    instruments: dict[str, InstrumentOptions] = field(default_factory=dict)
+    #: 1 = real time, 10 = ten times faster, 0 = as fast as possible.
+    speed: float = field(default=1.0, metadata={"min": 0, "max": 1_000_000})
+    loop: bool = False
+    #: Start this many seconds into the data (every pass, when looping).
+    start_offset_s: float = field(default=0.0, metadata={"min": 0})
+    #: "now": ticks are stamped with the time they are played; "original": the file's time.
+    timestamps: Literal["now", "original"] = "now"
+    # Generic CSV (format = "csv"); the presets fix these.
+    columns: tuple[str, ...] = ()
+    time_format: str = ""
+    #: Hours the file's clock is ahead of UTC; default: the preset's (HistData -5), else 0.
+    utc_offset_h: float | None = None
+    delimiter: str = ","
+    header_lines: int = field(default=0, metadata={"min": 0, "max": 1000})
+    read_bytes: int = field(default=CHUNK_BYTES, metadata={"min": 4096, "max": 64 * 1024 * 1024})
+
+    def __post_init__(self) -> None:
+        if not self.files:
+            raise ValueError("files: give at least one file or glob pattern")
+        if self.format not in FORMATS:
+            raise ValueError(f"format: must be one of {', '.join(FORMATS)}, got {self.format!r}")
+        if self.format == "csv":
+            if not self.columns:
+                raise ValueError('columns: format \'csv\' needs the columns, e.g. ["time", "bid", "ask"]')
+            if not self.time_format:
+                raise ValueError("time_format: format 'csv' needs a time format, e.g. '%Y-%m-%d %H:%M:%S.%f'")
+        elif self.columns or self.time_format:
+            raise ValueError(f"columns: only for format 'csv'; {self.format!r} fixes its own columns")
+        self.layout()  # raises "columns: ...", "time_format: ..." naming the key
+
+    def layout(self) -> CsvLayout:
+        if self.format == "csv":
+            return CsvLayout(
+                "csv",
+                self.columns,
+                self.time_format,
+                utc_offset_h=self.utc_offset_h or 0.0,
+                delimiter=self.delimiter,
+                header_lines=self.header_lines,
+            )
+        preset = PRESETS[self.format]
+        if self.utc_offset_h is None:
+            return preset
+        return CsvLayout(
+            preset.name,
+            preset.columns,
+            preset.time_format,
+            utc_offset_h=self.utc_offset_h,
+            delimiter=preset.delimiter,
+            header_lines=preset.header_lines,
+            symbol_strip=preset.symbol_strip,
+            file_symbol=preset.file_symbol,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TickFile:
+    path: Path
+    #: The file's one symbol (formats without a symbol column), after renaming.
+    symbol: str | None
+
+
+def expand(patterns: Sequence[str]) -> list[Path]:
+    """Files named or matched, in the given order (each glob sorted); ValueError when one matches nothing."""
+    out: list[Path] = []
+    for i, pattern in enumerate(patterns):
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise ValueError(f"files: [{i}] {pattern!r} matches no file")
+        for m in matches:
+            p = Path(m)
+            if not p.is_file():
+                raise ValueError(f"files: [{i}] {m!r} is not a readable file")
+            if p not in out:
+                out.append(p)
+    return out
+
+
+def schedule(ts: npt.NDArray[np.int64], begin_us: int, speed: float) -> npt.NDArray[np.float64]:
+    """Seconds after the start of a pass at which each tick is due (speed > 0)."""
+    return (ts - begin_us) / (1e6 * speed)
+
+
+class ReplayFeed(Feed):
+    def __init__(
+        self,
+        name: str,
+        options: ReplayOptions,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_us: Callable[[], int] = lambda: time.time_ns() // 1000,
+    ) -> None:
+        super().__init__(name)
+        self.options = options
+        self.layout = options.layout()
+        self._clock = clock
+        self._wall_us = wall_us
+        self.files, self._instruments = self._inspect(expand(options.files))
+        self.symbols = [i.symbol for i in self._instruments]
+        self._index = {s: i for i, s in enumerate(self.symbols)}
+
+    # ------------------------------------------------------------ set-up
+
+    def _inspect(self, paths: list[Path]) -> tuple[list[TickFile], list[Instrument]]:
+        o = self.options
+        parser = ChunkParser(self.layout)
+        found: dict[str, list[float]] = {}
+        files: list[TickFile] = []
+        for path in paths:
+            head = read_head(path)
+            lines = head.split(b"\n", self.layout.header_lines)
+            body = lines[-1] if self.layout.header_lines < len(lines) else b""
+            parsed = parser.parse(body, self.layout.header_lines + 1)
+            if not len(parsed) and body.strip():
+                example = parsed.bad[0] if parsed.bad else None
+                why = f" (line {example.line}: {example.reason})" if example else ""
+                raise ValueError(f"files: {path} does not look like {self.layout.name} data{why}")
+            prices = np.concatenate((parsed.bid[:2000], parsed.ask[:2000])).tolist()
+            file_symbol = None
+            if parsed.symbol is None:
+                raw = o.symbol or self.layout.symbol_from_name(path.name)
+                if not raw:
+                    raise ValueError(
+                        f"symbol: cannot tell the symbol of {path.name} from its name; set symbol"
+                    )
+                file_symbol = o.rename.get(raw, raw)
+                found.setdefault(file_symbol, []).extend(prices)
+            else:
+                for i, raw in enumerate(parsed.symbols):
+                    sel = parsed.symbol[:4000] == i
+                    both = np.concatenate((parsed.bid[:4000][sel], parsed.ask[:4000][sel])).tolist()
+                    found.setdefault(o.rename.get(raw, raw), []).extend(both)
+            files.append(TickFile(path, file_symbol))
+        names = list(o.symbols) if o.symbols else list(found)
+        if not names:
+            raise ValueError("files: no ticks found in the files' first lines")
+        instruments = []
+        for s in names:
+            inferred = decimals_of(found[s]) if found.get(s) else None
+            try:
+                instruments.append(resolve(s, o.instruments.get(s), inferred))
+            except ValueError as exc:
+                raise ValueError(f"{exc} (symbol {s} has no ticks in the files' first lines)") from None
+        unknown = set(o.instruments) - set(names)
+        if unknown:
+            raise ValueError(f"instruments: {', '.join(sorted(unknown))} not among the played symbols")
+        return files, instruments
+
+    def instruments(self) -> Sequence[Instrument]:
+        return self._instruments
+
+    def readers(self) -> list[TickFileReader]:
+        return [
+            TickFileReader(
+                f.path,
+                self.layout,
+                self._index,
+                file_symbol=f.symbol,
+                rename=self.options.rename,
+                chunk_bytes=self.options.read_bytes,
+            )
+            for f in self.files
+        ]
+
+    def stream(self, readers: list[TickFileReader]) -> Iterator[Ticks]:
+        """The files' ticks merged in time order (one pass, no pacing)."""
+        only_configured = bool(self.options.symbols)
+        for batch in merge(r.chunks() for r in readers):
+            if only_configured:
+                batch = batch.take(batch.idx >= 0)
+            if len(batch):
+                yield batch
+
+    # ------------------------------------------------------------ playing
+
+    async def run(self, sink: TickSink) -> None:
+        o = self.options
+        sids = np.append(sink.symbol_ids(self.symbols), np.int32(-1)).astype(np.int32)  # idx -1 -> -1
+        shift = 0
+        while True:
+            readers = self.readers()
+            first = last = None
+            begin = 0
+            start = 0.0
+            start_us = 0
+            for batch in self.stream(readers):
+                _report(readers, sink)
+                if first is None:
+                    first = int(batch.ts[0])
+                    begin = first + round(o.start_offset_s * 1e6)
+                    start, start_us = self._clock(), self._wall_us()
+                last = int(batch.ts[-1])
+                if batch.ts[0] < begin:
+                    batch = batch.take(batch.ts >= begin)
+                if len(batch):
+                    await self._play(batch, sink, sids, begin, start, start_us, shift)
+            _report(readers, sink)
+            if not o.loop or first is None or last is None:
+                return
+            shift += last - first + 1_000_000
+
+    async def _play(
+        self,
+        batch: Ticks,
+        sink: TickSink,
+        sids: npt.NDArray[np.int32],
+        begin: int,
+        start: float,
+        start_us: int,
+        shift: int,
+    ) -> None:
+        speed = self.options.speed
+        stamp_now = self.options.timestamps == "now"
+        due = schedule(batch.ts, begin, speed) if speed > 0 else None
+        cursor, n = 0, len(batch)
+        while cursor < n:
+            if due is None:
+                end = min(cursor + MAX_BATCH, n)
+            else:
+                now = self._clock() - start
+                end = min(int(np.searchsorted(due, now, side="right")), cursor + MAX_BATCH)
+                if end <= cursor:
+                    await asyncio.sleep(max(float(due[cursor]) - now, MIN_SLEEP_S))
+                    continue
+            sl = slice(cursor, end)
+            if not stamp_now:
+                ts = batch.ts[sl] + shift
+            elif due is None:
+                ts = np.full(end - cursor, self._wall_us(), dtype=np.int64)
+            else:
+                ts = start_us + (due[sl] * 1e6).astype(np.int64)
+            sink.publish(
+                TickBatch(
+                    sid=sids[batch.idx[sl]],
+                    bid=batch.bid[sl],
+                    ask=batch.ask[sl],
+                    bid_size=batch.bid_size[sl],
+                    ask_size=batch.ask_size[sl],
+                    ts=ts,
+                )
+            )
+            cursor = end
+            await asyncio.sleep(0)  # let clients and other feeds run between batches
+
+
+def _report(readers: list[TickFileReader], sink: TickSink) -> None:
+    for r in readers:
+        for m in r.malformed:
+            first = m.examples[0] if m.examples else None
+            where = f"{m.path}:{first.line}" if first else m.path
+            sink.parse_error(where, first.reason if first else "malformed line", m.count)
+        r.malformed.clear()

@@ -1,0 +1,1 @@
+"""Upstream WebSocket ingestion (``type = "websocket"``): presets and the one connection loop."""
