@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 
 from ticker.hub import Hub
+from ticker.log_limit import LogLimiter
 from ticker.model import Status, Tick, TickBatch
 from ticker.outliers import OutlierFilter
 from ticker.protocol import encode_status
 from ticker.quotes import QuoteEncoder
-from ticker.ratelimit import Throttle
 from ticker.stats import FeedStats
 from ticker.table import QUOTE_FIELDS, STATUS, Reject, SymbolTable
 
@@ -170,8 +170,8 @@ class FeedSink:
         self._filter = outliers
         self._on_lost = on_connection_lost
         self._clock = clock
-        self._log_parse = Throttle(10.0)
-        self._log_lost = Throttle(5.0)
+        self._log_parse = LogLimiter(burst=1, interval_s=10.0, max_keys=1, clock=clock)
+        self._log_lost = LogLimiter(burst=1, interval_s=5.0, max_keys=1, clock=clock)
 
     def symbol_id(self, symbol: str) -> int:
         return self._ids.get(symbol, -1)
@@ -209,25 +209,21 @@ class FeedSink:
 
     def parse_error(self, where: str, reason: str, count: int = 1) -> None:
         self.stats.parse_errors += count
-        if self._log_parse.ready(self._clock()):
-            held = self._log_parse.take_held()
-            more = f" (+{held} more reports since the last line)" if held else ""
-            log.warning(
-                "feed %s: %d unreadable input(s) skipped at %s: %s%s",
-                self.stats.name, count, where, reason, more,
-                extra={"feed": self.stats.name},
-            )  # fmt: skip
+        self._log_parse.log(
+            log, logging.WARNING, "parse",
+            "feed %s: %d unreadable input(s) skipped at %s: %s",
+            self.stats.name, count, where, reason,
+            extra={"feed": self.stats.name},
+        )  # fmt: skip
 
     def connection_lost(self, reason: str) -> None:
         self.stats.reconnects += 1
         now = self._clock()
-        if self._log_lost.ready(now):
-            held = self._log_lost.take_held()
-            more = f" (+{held} more since the last line)" if held else ""
-            log.warning(
-                "feed %s: upstream connection lost: %s; reconnecting%s",
-                self.stats.name, reason, more,
-                extra={"feed": self.stats.name},
-            )  # fmt: skip
+        self._log_lost.log(
+            log, logging.WARNING, "lost",
+            "feed %s: upstream connection lost: %s; reconnecting",
+            self.stats.name, reason,
+            extra={"feed": self.stats.name},
+        )  # fmt: skip
         if self._on_lost is not None:
             self._on_lost(now)
