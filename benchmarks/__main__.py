@@ -173,11 +173,9 @@ def mode_generator(a: argparse.Namespace) -> list[str]:
 
 
 def mode_replay(a: argparse.Namespace) -> list[str]:
-    try:
-        from benchmarks import replay_parse  # type: ignore[attr-defined]
-    except ImportError:
-        return ["Replay parsing benchmark not available in this checkout."]
-    lines: list[str] = replay_parse.table()
+    from benchmarks import replay_parse
+
+    lines = replay_parse.table()
     for line in lines:
         say("  " + line)
     return lines
