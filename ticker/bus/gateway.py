@@ -1,0 +1,144 @@
+"""The gateway's side of the bus: read the feed streams into the :class:`Mirror`.
+
+One task, one Redis connection, one ``XREAD BLOCK`` over every feed's
+stream from the last id seen. On (re)connecting, and whenever the mirror
+answers :data:`~ticker.bus.mirror.Verdict.RESYNC`, a feed is resynchronised
+with one ``MULTI`` reading its state hash, its meta and its last stream id
+together. A lost connection marks every symbol stale at once and is retried
+with backoff; nothing here can end the task but cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+
+from feeds.backoff import backoff
+from ticker.bus.connect import RedisClient, open_redis, redis_errors
+from ticker.bus.mirror import FeedLink, Mirror, Verdict
+from ticker.bus.stats import BusStats
+
+log = logging.getLogger("ticker.bus")
+
+#: How long one XREAD waits for entries (ms): also how often silence is checked.
+BLOCK_MS = 500
+#: Entries per XREAD; each holds up to MAX_ROWS_PER_ENTRY ticks.
+READ_COUNT = 200
+#: A feed with no entry for this long (the publisher heartbeats every second) is stale.
+SILENCE_S = 3.0
+
+
+class GatewayLink:
+    def __init__(
+        self,
+        url: str,
+        mirror: Mirror,
+        stats: BusStats,
+        *,
+        clock: Callable[[], float],
+        backoff_factory: Callable[[], Iterator[float]] = backoff,
+        silence_s: float = SILENCE_S,
+    ) -> None:
+        self.url = url
+        self.mirror = mirror
+        self.stats = stats
+        self.clock = clock
+        self._backoff = backoff_factory
+        self.silence_s = silence_s
+        self._by_stream = {link.keys.ticks.encode(): link for link in mirror.links}
+        self._errors = redis_errors()
+        self._synced = asyncio.Event()
+        self._unknown_logged = 0
+
+    @property
+    def ready(self) -> bool:
+        """Connected and every feed's publisher heard from recently."""
+        return bool(self.stats.connected) and self.mirror.in_sync
+
+    async def wait_synced(self, within_s: float) -> bool:
+        """Wait for the first successful sync (a gateway starts with correct snapshots)."""
+        try:
+            async with asyncio.timeout(within_s):
+                await self._synced.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    async def run(self) -> None:
+        delays: Iterator[float] | None = None
+        while True:
+            client = open_redis(self.url, "ticker-gateway")
+            try:
+                await client.ping()
+                for link in self.mirror.links:
+                    await self._resync(client, link)
+                if delays is not None:
+                    self.stats.reconnects += 1
+                    log.info("Redis is back; gateway resynchronised")
+                delays = None
+                self.stats.connected = 1
+                self._synced.set()
+                await self._consume(client)
+            except self._errors as exc:
+                self.stats.connected = 0
+                self.stats.errors[type(exc).__name__] += 1
+                self.mirror.link_down(self.clock())
+                for link in self.mirror.links:
+                    link.resync_reason = "reconnect"
+                delays = delays or self._backoff()
+                delay = next(delays)
+                log.warning("lost Redis at %s (%s); reconnecting in %.1f s", self.url, exc, delay)
+                await asyncio.sleep(delay)
+            finally:
+                try:
+                    await client.aclose()
+                except self._errors:
+                    pass
+
+    async def _consume(self, client: RedisClient) -> None:
+        mirror = self.mirror
+        links = mirror.links
+        by_stream = self._by_stream
+        while True:
+            streams = {link.keys.ticks: link.last_id for link in links}
+            response = await client.xread(streams, count=READ_COUNT, block=BLOCK_MS)
+            now = self.clock()
+            for stream, entries in response or ():
+                link = by_stream[stream]
+                for entry_id, fields in entries:
+                    if mirror.entry(link, entry_id, fields, now) is Verdict.RESYNC:
+                        why = link.resync_reason
+                        log.info("feed %s: %s; resynchronising from Redis", link.keys.feed, why)
+                        await self._resync(client, link)
+                        break
+            mirror.check_silence(now, self.silence_s)
+            self._log_unknown()
+
+    async def _resync(self, client: RedisClient, link: FeedLink) -> None:
+        keys = link.keys
+        pipe = client.pipeline(transaction=True)
+        pipe.hgetall(keys.state)
+        pipe.hmget(keys.meta, ["e", "n"])
+        pipe.xrevrange(keys.ticks, count=1)
+        states, (epoch, n), last = await pipe.execute()
+        self.mirror.resync(
+            link,
+            epoch.decode() if epoch else None,
+            int(n) if n else 0,
+            last[0][0] if last else b"0-0",
+            list(states.values()),
+            self.clock(),
+        )
+        self._log_unknown()
+
+    def _log_unknown(self) -> None:
+        unknown = self.stats.unknown_symbols
+        if len(unknown) > self._unknown_logged:
+            self._unknown_logged = len(unknown)
+            log.warning(
+                "the bus carries %d symbol(s) this gateway's config does not list (%s); "
+                "run feed processes and gateways with the same [[feeds]]",
+                len(unknown),
+                ", ".join(sorted(unknown)[:10]),
+            )
