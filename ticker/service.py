@@ -225,7 +225,9 @@ class Service:
             for f, sids in zip(self.feeds, self._feed_sids(), strict=True)
         ]
         mirror = Mirror(self.ingest, links, self.bus_stats, wall_us=lambda: time.time_ns() // 1000)
-        self.gateway = GatewayLink(self.config.bus, mirror, self.bus_stats, clock=self.clock)
+        self.gateway = GatewayLink(
+            self.config.bus, self.config.bus_prefix, mirror, self.bus_stats, clock=self.clock
+        )
 
     # ------------------------------------------------------------ lifecycle
 

@@ -72,6 +72,12 @@ class Entry:
     rows: list[Row]
 
 
+def stream_id(raw: bytes) -> tuple[int, int]:
+    """A stream entry id (``b"1700000000000-3"``) as a comparable pair."""
+    ms, _, seq = raw.partition(b"-")
+    return int(ms), int(seq or 0)
+
+
 def state_row(table: SymbolTable, sid: int) -> Row:
     """The symbol's full current state as a bus row."""
     return [

@@ -1,20 +1,26 @@
 """The gateway's side of the bus: read the feed streams into the :class:`Mirror`.
 
 One task, one Redis connection, one ``XREAD BLOCK`` over every feed's
-stream from the last id seen. On (re)connecting, and whenever the mirror
-answers :data:`~ticker.bus.mirror.Verdict.RESYNC`, a feed is resynchronised
-with one ``MULTI`` reading its state hash, its meta and its last stream id
-together. A lost connection marks every symbol stale at once and is retried
-with backoff; nothing here can end the task but cancellation.
+stream from the last id seen. A lost connection marks every symbol stale at
+once and is retried with backoff; nothing here ends the task but
+cancellation. On reconnecting, a feed whose stream still holds what this
+gateway read last (same publisher epoch, stream not older than our last id)
+simply continues: the missed entries are read in order and clients get every
+``seq``. Otherwise, and whenever the mirror answers
+:data:`~ticker.bus.mirror.Verdict.RESYNC` (it fell off the trimmed stream,
+a new publisher), the feed is resynchronised with one ``MULTI`` reading its
+state hash, its meta and its last stream id together.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Iterator
 
 from feeds.backoff import backoff
+from ticker.bus.codec import stream_id
 from ticker.bus.connect import RedisClient, open_redis, redis_errors
 from ticker.bus.mirror import FeedLink, Mirror, Verdict
 from ticker.bus.stats import BusStats
@@ -33,6 +39,7 @@ class GatewayLink:
     def __init__(
         self,
         url: str,
+        prefix: str,
         mirror: Mirror,
         stats: BusStats,
         *,
@@ -50,6 +57,8 @@ class GatewayLink:
         self._errors = redis_errors()
         self._synced = asyncio.Event()
         self._unknown_logged = 0
+        #: CLIENT LIST shows which deployment and process a connection belongs to.
+        self.client_name = f"ticker-gateway:{prefix}:{os.getpid()}"
 
     @property
     def ready(self) -> bool:
@@ -68,11 +77,12 @@ class GatewayLink:
     async def run(self) -> None:
         delays: Iterator[float] | None = None
         while True:
-            client = open_redis(self.url, "ticker-gateway")
+            client = open_redis(self.url, self.client_name)
             try:
                 await client.ping()
                 for link in self.mirror.links:
-                    await self._resync(client, link)
+                    if not await self._can_continue(client, link):
+                        await self._resync(client, link)
                 if delays is not None:
                     self.stats.reconnects += 1
                     log.info("Redis is back; gateway resynchronised")
@@ -114,6 +124,22 @@ class GatewayLink:
                         break
             mirror.check_silence(now, self.silence_s)
             self._log_unknown()
+
+    async def _can_continue(self, client: RedisClient, link: FeedLink) -> bool:
+        """After a reconnect: is the stream still the one we were reading?"""
+        if link.epoch is None:
+            return False
+        pipe = client.pipeline(transaction=True)
+        pipe.hmget(link.keys.meta, ["e", "n"])
+        pipe.xrevrange(link.keys.ticks, count=1)
+        (epoch, n), last = await pipe.execute()
+        return (
+            epoch is not None
+            and epoch.decode() == link.epoch
+            and int(n) >= link.n
+            and bool(last)
+            and stream_id(last[0][0]) >= stream_id(link.last_id)
+        )
 
     async def _resync(self, client: RedisClient, link: FeedLink) -> None:
         keys = link.keys

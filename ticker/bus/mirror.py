@@ -196,4 +196,3 @@ class Mirror:
     @property
     def in_sync(self) -> bool:
         return all(not link.silent for link in self.links)
-

@@ -76,7 +76,5 @@ class Outbound:
         """Every symbol of the feed that has a state worth publishing."""
         t = self._table
         return [
-            state_row(t, sid)
-            for sid in self._sids[feed]
-            if t.seq[sid] > 0 or t.status[sid] != Status.PENDING
+            state_row(t, sid) for sid in self._sids[feed] if t.seq[sid] > 0 or t.status[sid] != Status.PENDING
         ]

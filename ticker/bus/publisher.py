@@ -79,6 +79,7 @@ class BusPublisher:
         self._backoff = backoff_factory
         #: This process's name on the bus; gateways resync when it changes.
         self.epoch = secrets.token_hex(8)
+        self.client_name = f"ticker-feed:{prefix}:{self.epoch}"
         self.n = [0] * len(self.keys)
         self._last_write = [0.0] * len(self.keys)
         self._client: RedisClient | None = None
@@ -109,7 +110,7 @@ class BusPublisher:
 
     async def _connect(self) -> RedisClient:
         if self._client is None:
-            client = open_redis(self.url, f"ticker-feed-{self.epoch}")
+            client = open_redis(self.url, self.client_name)
             self._client = client
             await client.ping()
         return self._client
