@@ -266,7 +266,7 @@ class Service:
                 await task
         self._tasks.clear()
         if self.publisher is not None:
-            await self.publisher.flush()
+            await self.publisher.close()
         if self.failed is not None and not self.failed.done():
             self.failed.cancel()
 

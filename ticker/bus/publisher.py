@@ -20,7 +20,8 @@ Lifecycle:
   On a Redis error: stop buffering, reconnect with backoff, retake the lease
   (:class:`LeaseLost` if another publisher has it now: this one must stop),
   write a full entry, go on.
-* :meth:`BusPublisher.flush`: a last best-effort write at shutdown.
+* :meth:`BusPublisher.close`: a last best-effort write at shutdown, and the
+  leases handed back.
 """
 
 from __future__ import annotations
@@ -277,15 +278,22 @@ class BusPublisher:
 
     # ------------------------------------------------------------ shutdown
 
-    async def flush(self, within_s: float = 1.0) -> None:
-        """Write what is pending, if Redis is there (graceful shutdown), then disconnect."""
+    async def close(self, within_s: float = 1.0) -> None:
+        """Graceful shutdown: write what is pending and hand the leases back, so a
+        standby takes over at once; then disconnect. Best effort: Redis may be away."""
         # The run task was cancelled, possibly mid-write: use a fresh connection.
         await self._drop()
-        if self.outbound.paused or not self.outbound.has_pending():
+        if self.outbound.paused:
             return
         try:
             async with asyncio.timeout(within_s):
-                await self._write(await self._connect(), self.outbound.take())
+                client = await self._connect()
+                if self.outbound.has_pending():
+                    await self._write(client, self.outbound.take())
+                for keys in self.keys:
+                    holder = await client.get(keys.owner)
+                    if holder is not None and holder.decode() == self.epoch:
+                        await client.delete(keys.owner)
         except self._flush_errors as exc:
             log.warning("could not publish the last ticks at shutdown: %s", exc)
         finally:
