@@ -96,9 +96,14 @@ class GatewayLink:
                 self.mirror.link_down(self.clock())
                 for link in self.mirror.links:
                     link.resync_reason = "reconnect"
+                first = delays is None
                 delays = delays or self._backoff()
                 delay = next(delays)
-                log.warning("lost Redis at %s (%s); reconnecting in %.1f s", self.url, exc, delay)
+                log.log(
+                    logging.WARNING if first else logging.INFO,
+                    "%s Redis at %s (%s); reconnecting in %.1f s",
+                    "lost" if first else "still no", self.url, exc, delay,
+                )  # fmt: skip
                 await asyncio.sleep(delay)
             finally:
                 try:

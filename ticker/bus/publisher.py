@@ -204,9 +204,14 @@ class BusPublisher:
                 self.outbound.pause()
                 self.stats.rows_dropped = self.outbound.dropped
                 await self._drop()
+                first = delays is None
                 delays = delays or self._backoff()
                 delay = next(delays)
-                log.warning("lost Redis at %s (%s); reconnecting in %.1f s", self.url, exc, delay)
+                log.log(
+                    logging.WARNING if first else logging.INFO,
+                    "%s Redis at %s (%s); reconnecting in %.1f s",
+                    "lost" if first else "still no", self.url, exc, delay,
+                )  # fmt: skip
                 await asyncio.sleep(delay)
 
     async def _pump(self, client: RedisClient) -> None:
