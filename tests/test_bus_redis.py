@@ -112,10 +112,15 @@ async def kill_connection(url: str, name: str) -> None:
 
 async def test_two_gateways_send_identical_sequences(redis_url: str, bus_prefix: str) -> None:
     cfg = bus_config(redis_url, bus_prefix)
-    async with feeding(cfg), running(cfg) as a, running(cfg) as b:
-        async with client(a.ws_url) as ca, client(b.ws_url) as cb:
-            await asyncio.gather(subscribed(ca), subscribed(cb))
-            got_a, got_b = await asyncio.gather(ca.collect(2.0), cb.collect(2.0))
+    async with (
+        feeding(cfg),
+        running(cfg) as a,
+        running(cfg) as b,
+        client(a.ws_url) as ca,
+        client(b.ws_url) as cb,
+    ):
+        await asyncio.gather(subscribed(ca), subscribed(cb))
+        got_a, got_b = await asyncio.gather(ca.collect(2.0), cb.collect(2.0))
     ua, ub = updates_by_symbol(got_a), updates_by_symbol(got_b)
     common = 0
     for sym in MAJORS:

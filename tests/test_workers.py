@@ -20,6 +20,10 @@ def children(pid: int) -> set[int]:
     return {int(p) for p in text.split()}
 
 
+def any_alive(pids: set[int]) -> bool:
+    return any(Path(f"/proc/{p}").exists() for p in pids)
+
+
 def test_workers_without_a_bus_are_refused_with_the_reason() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ticker", "serve", "--workers", "2"],
@@ -74,4 +78,4 @@ async def test_two_workers_share_the_port_and_a_dead_one_is_replaced(
     finally:
         codes = procs.stop_all()
     assert codes["serve"] == 0, procs.dump()
-    assert not any(Path(f"/proc/{w}").exists() for w in workers)
+    assert not any_alive(workers)
