@@ -210,6 +210,14 @@ class SymbolTable:
             mask |= STATUS
         return mask if mask else NOT_NEWER
 
+    def state(self, sid: int) -> tuple[int, float, float, float, float, int, int]:
+        """``(seq, bid, ask, bid_size, ask_size, ts, status)`` as Python numbers
+        (read through the memoryviews: the feed process copies one per tick)."""
+        return (
+            self._seq[sid], self._bid[sid], self._ask[sid], self._bsz[sid],
+            self._asz[sid], self._ts[sid], self._status[sid],
+        )  # fmt: skip
+
     def count_reject(self, reason: Reject) -> None:
         """Count a rejection decided outside apply() (e.g. by an outlier filter)."""
         self.rejected[-reason] += 1

@@ -80,16 +80,7 @@ def stream_id(raw: bytes) -> tuple[int, int]:
 
 def state_row(table: SymbolTable, sid: int) -> Row:
     """The symbol's full current state as a bus row."""
-    return [
-        table.symbols[sid],
-        int(table.seq[sid]),
-        float(table.bid[sid]),
-        float(table.ask[sid]),
-        float(table.bid_size[sid]),
-        float(table.ask_size[sid]),
-        int(table.ts[sid]),
-        int(table.status[sid]),
-    ]
+    return [table.symbols[sid], *table.state(sid)]
 
 
 def encode_entry(epoch: str, n: int, full: bool, wall_us: int, rows: list[Row]) -> bytes:
