@@ -15,7 +15,6 @@ metadata agree (:mod:`ticker.bus`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import logging
 import time
@@ -258,12 +257,22 @@ class Service:
             self.failed.set_exception(exc)
 
     async def stop(self) -> None:
-        await self.runner.stop()
+        """Stop feeds, then the bus tasks; never waits longer than the shutdown timeout
+        for a task (a stuck Redis call must not keep the process from exiting)."""
+        try:
+            async with asyncio.timeout(self.config.server.shutdown_timeout_s + 1.0):
+                await self.runner.stop()
+        except TimeoutError:
+            log.error("feeds did not stop in time; stopping anyway")
+        for link in (self.publisher, self.gateway):
+            if link is not None:
+                link.request_stop()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=self.config.server.shutdown_timeout_s)
+            for task in stuck:
+                log.error("task %s did not stop in time; abandoning it", task.get_name())
         self._tasks.clear()
         if self.publisher is not None:
             await self.publisher.close()

@@ -57,6 +57,7 @@ class GatewayLink:
         self._errors = redis_errors()
         self._synced = asyncio.Event()
         self._unknown_logged = 0
+        self._stopping = False
         #: CLIENT LIST shows which deployment and process a connection belongs to.
         self.client_name = f"ticker-gateway:{prefix}:{os.getpid()}"
 
@@ -74,9 +75,13 @@ class GatewayLink:
             return False
         return True
 
+    def request_stop(self) -> None:
+        """Make :meth:`run` return at its next step (see BusPublisher.request_stop)."""
+        self._stopping = True
+
     async def run(self) -> None:
         delays: Iterator[float] | None = None
-        while True:
+        while not self._stopping:
             client = open_redis(self.url, self.client_name)
             try:
                 await client.ping()
@@ -115,7 +120,7 @@ class GatewayLink:
         mirror = self.mirror
         links = mirror.links
         by_stream = self._by_stream
-        while True:
+        while not self._stopping:
             streams = {link.keys.ticks: link.last_id for link in links}
             response = await client.xread(streams, count=READ_COUNT, block=BLOCK_MS)
             now = self.clock()

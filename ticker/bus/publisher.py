@@ -85,8 +85,15 @@ class BusPublisher:
         self._last_write = [0.0] * len(self.keys)
         self._client: RedisClient | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
         self._errors = redis_errors()
         self._flush_errors: tuple[type[BaseException], ...] = (*self._errors, TimeoutError)
+
+    def request_stop(self) -> None:
+        """Make :meth:`run` return at its next step (besides cancelling its task, so
+        shutdown cannot hang on a cancellation lost inside a client library)."""
+        self._stopping = True
+        self._wake.set()
 
     def notify(self) -> None:
         """Called by :class:`Outbound` when rows start pending."""
@@ -187,7 +194,7 @@ class BusPublisher:
     async def run(self) -> None:
         """Publish until cancelled; raises :class:`LeaseLost` if superseded."""
         delays: Iterator[float] | None = None
-        while True:
+        while not self._stopping:
             try:
                 client = await self._connect()
                 if delays is not None:
@@ -217,7 +224,7 @@ class BusPublisher:
     async def _pump(self, client: RedisClient) -> None:
         outbound = self.outbound
         wake = self._wake
-        while True:
+        while not self._stopping:
             if not outbound.has_pending():
                 wake.clear()
                 try:
