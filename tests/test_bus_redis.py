@@ -9,6 +9,7 @@ Redis, or in a private redis-server for the tests that crash it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -218,8 +219,15 @@ async def test_a_gateway_that_fell_off_the_stream_resyncs_from_the_hash(
     async with feeding(cfg) as feed, running(cfg) as gw, client(gw.ws_url) as c:
         await subscribed(c)
         await c.until(lambda m: m["type"] == "update")
-        assert gw.service.gateway is not None and gw.service.bus_stats is not None
-        await kill_connection(redis_url, gw.service.gateway.client_name)
+        link = gw.service.gateway
+        assert link is not None and gw.service.bus_stats is not None
+        link._backoff = lambda: itertools.chain([1.5], itertools.repeat(0.5))  # stays away 1.5 s
+        await kill_connection(redis_url, link.client_name)
+        await asyncio.sleep(0.5)
+        # What MAXLEN ~ does to a long-absent reader, made certain: what it last read is gone.
+        r = aioredis.Redis.from_url(redis_url)
+        await r.xtrim(f"{bus_prefix}:feed:synthetic:ticks", maxlen=0)
+        await r.aclose()
         await wait_for(lambda: gw.service.bus_stats.resyncs["gap"] >= 1, 10)  # type: ignore[union-attr]
         got = await c.collect(1.0)
         await frozen(feed)
