@@ -325,3 +325,29 @@ def test_garbage_on_the_bus_is_counted_and_never_crashes() -> None:
     assert gw.entry({FIELD: encode_entry(pub.epoch, pub.n, False, 0, junk)}) is Verdict.APPLIED
     assert gw.bus.bad_rows == 3 and gw.bus.unknown_symbols == {"XXXYYY"}
     assert same_state(pub, gw)
+
+
+def test_a_publisher_that_lost_its_sequence_is_adopted_with_fresh_snapshots() -> None:
+    rng = np.random.default_rng(11)
+    old, gw = Publisher(), Gateway()
+    gw.entry(old.entry(full=True))
+    old.ticks(rng, 60)
+    gw.entry(old.entry())
+    gw.take()
+    # Redis lost its data and the feed process restarted: its sequence starts over.
+    new = Publisher()
+    new.epoch = "e2"
+    new.ts = old.ts  # source time goes on
+    new.ticks(rng, 6)
+    assert gw.entry(new.entry(full=True)) is Verdict.APPLIED
+    msgs = gw.take()
+    snaps = [m for m in msgs if m["type"] == "snapshot"]
+    assert {m["symbol"] for m in snaps} == set(SYMBOLS)  # ticked again or not: all re-based
+    assert not [m for m in msgs if m["type"] == "update"]
+    for s in snaps:
+        assert s == orjson.loads(new.encoder.snapshot(new.table.ids[s["symbol"]]))  # type: ignore[index]
+    assert gw.bus.resets == len(snaps)
+    new.ticks(rng, 10)
+    assert gw.entry(new.entry()) is Verdict.APPLIED
+    assert {m["type"] for m in gw.take()} <= {"update", "status"}
+    assert same_state(new, gw)

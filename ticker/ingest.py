@@ -154,6 +154,25 @@ class Ingest:
             self._send_status(sid, now)
         return True
 
+    def reset_mirrored(
+        self,
+        sid: int,
+        bid: float,
+        ask: float,
+        bid_size: float,
+        ask_size: float,
+        ts: int,
+        seq: int,
+        status: int,
+        now: float,
+    ) -> None:
+        """Adopt a state with a *lower* seq (the publisher lost its sequence along
+        with Redis's data): subscribers get a fresh snapshot, which replaces their
+        state and seq baseline, never an update that would go backwards."""
+        self.table.forget(sid)
+        self.table.apply_mirrored(sid, bid, ask, bid_size, ask_size, ts, seq, status, now)
+        self.hub.publish_control(sid, self.encoder.snapshot(sid), now)
+
     def set_status(self, sid: int, status: Status, now: float) -> None:
         """Change a symbol's status and tell its subscribers (nothing if unchanged)."""
         if self.table.set_status(sid, status):

@@ -226,6 +226,12 @@ class SymbolTable:
         self.rejected[-reason] += 1
         return int(reason)
 
+    def forget(self, sid: int) -> None:
+        """Back to "never ticked" (a gateway adopting a publisher that started over)."""
+        self._bid[sid] = self._ask[sid] = self._bsz[sid] = self._asz[sid] = math.nan
+        self._ts[sid] = self._seq[sid] = 0
+        self._status[sid] = int(Status.PENDING)
+
     def set_status(self, sid: int, status: Status) -> bool:
         """Set a symbol's status; True when it changed."""
         if self.status[sid] == status:

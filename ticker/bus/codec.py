@@ -5,7 +5,7 @@ Per feed ``F`` under the configured prefix ``P``:
 ==================  ======  ====================================================
 ``P:feed:F:ticks``  stream  one entry per published batch, field ``m`` (below)
 ``P:feed:F:state``  hash    symbol -> latest row; what a (re)starting gateway loads
-``P:feed:F:meta``   hash    ``e`` epoch and ``n`` number of the last entry written
+``P:feed:F:meta``   hash    ``e`` epoch and ``n`` of the last full entry (when the stream is empty)
 ``P:feed:F:owner``  string  the epoch of the one publisher of F, with a TTL (lease)
 ==================  ======  ====================================================
 

@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Iterator
 
 from feeds.backoff import backoff
-from ticker.bus.codec import stream_id
+from ticker.bus.codec import BusFormatError, decode_entry, stream_id
 from ticker.bus.connect import RedisClient, open_redis, redis_errors
 from ticker.bus.mirror import FeedLink, Mirror, Verdict
 from ticker.bus.stats import BusStats
@@ -139,15 +139,16 @@ class GatewayLink:
         """After a reconnect: is the stream still the one we were reading?"""
         if link.epoch is None:
             return False
-        pipe = client.pipeline(transaction=True)
-        pipe.hmget(link.keys.meta, ["e", "n"])
-        pipe.xrevrange(link.keys.ticks, count=1)
-        (epoch, n), last = await pipe.execute()
+        last = await client.xrevrange(link.keys.ticks, count=1)
+        if not last:
+            return False
+        try:
+            entry = decode_entry(last[0][1])
+        except BusFormatError:
+            return False
         return (
-            epoch is not None
-            and epoch.decode() == link.epoch
-            and int(n) >= link.n
-            and bool(last)
+            entry.epoch == link.epoch
+            and entry.n >= link.n
             and stream_id(last[0][0]) >= stream_id(link.last_id)
         )
 
@@ -158,13 +159,17 @@ class GatewayLink:
         pipe.hmget(keys.meta, ["e", "n"])
         pipe.xrevrange(keys.ticks, count=1)
         states, (epoch, n), last = await pipe.execute()
+        # The last entry names the epoch and number the hash is current to; the
+        # meta (written with full entries) stands in when the stream is empty.
+        at_epoch, at_n = (epoch.decode(), int(n)) if epoch and n else (None, 0)
+        if last:
+            try:
+                entry = decode_entry(last[0][1])
+                at_epoch, at_n = entry.epoch, entry.n
+            except BusFormatError:
+                self.stats.bad_entries += 1
         self.mirror.resync(
-            link,
-            epoch.decode() if epoch else None,
-            int(n) if n else 0,
-            last[0][0] if last else b"0-0",
-            list(states.values()),
-            self.clock(),
+            link, at_epoch, at_n, last[0][0] if last else b"0-0", list(states.values()), self.clock()
         )
         self._log_unknown()
 

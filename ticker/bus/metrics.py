@@ -46,6 +46,11 @@ class BusCollector(Collector):
             return
         yield _counter("ticker_bus_entries_consumed", "Stream entries read.", s.entries_consumed)
         yield _counter("ticker_bus_ticks_consumed", "Symbol states (ticks) read.", s.rows_consumed)
+        yield _counter(
+            "ticker_bus_seq_resets",
+            "Symbols whose sequence a new publisher restarted lower (subscribers got a snapshot).",
+            s.resets,
+        )
         yield _counter("ticker_bus_bad_entries", "Entries that could not be decoded.", s.bad_entries)
         yield _counter("ticker_bus_bad_ticks", "Rows that could not be decoded.", s.bad_rows)
         yield GaugeMetricFamily(

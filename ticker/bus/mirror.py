@@ -12,6 +12,11 @@ stream id to read on from. :meth:`Mirror.entry` enforces:
 * rows go through :meth:`~ticker.table.SymbolTable.apply_mirrored`, which
   never lets ``seq`` go backwards, so a replay after a resync is harmless
   and clients never see an older ``seq``;
+* the one exception: a complete state (full entry or resync) from a *new*
+  publisher with a lower ``seq`` than ours means the sequence itself was
+  lost (Redis's data and the publisher together); the gateway adopts it and
+  sends subscribers a fresh ``snapshot``, which resets their baseline, rather
+  than freeze until the new sequence overtakes the old one;
 * while the link is down or a feed is silent (no entry, not even the
   publisher's heartbeat, for ``silence_s``) its live symbols are shown
   ``stale``; the first sign of life restores the publisher's statuses.
@@ -32,6 +37,7 @@ from ticker.model import Status
 from ticker.stats import FeedStats
 
 _STATUSES = frozenset(int(s) for s in Status)
+_NAN = float("nan")
 
 
 class Verdict(enum.Enum):
@@ -99,11 +105,12 @@ class Mirror:
             if entry.n != link.n + 1:
                 link.resync_reason = "gap"
                 return Verdict.RESYNC
+        new_publisher = entry.epoch != link.epoch
         link.epoch = entry.epoch
         link.n = entry.n
         if link.silent:
             self._wake(link, now)
-        self._apply(link, entry.rows, now)
+        self._apply(link, entry.rows, now, reset=new_publisher and entry.full)
         return Verdict.APPLIED
 
     def resync(
@@ -125,6 +132,7 @@ class Mirror:
                 self.stats.bad_rows += 1
         self.stats.resyncs[link.resync_reason] += 1
         link.resync_reason = "gap"
+        new_publisher = epoch != link.epoch
         link.epoch = epoch
         link.n = n
         link.last_id = last_id
@@ -140,12 +148,17 @@ class Mirror:
                 self.pub_status[sid] = row[7]
         if link.silent:
             self._wake(link, now)
-        self._apply(link, rows, now)
+        self._apply(link, rows, now, reset=new_publisher)
 
-    def _apply(self, link: FeedLink, rows: list[Row], now: float) -> None:
+    def _apply(self, link: FeedLink, rows: list[Row], now: float, reset: bool = False) -> None:
+        """Apply rows in order. With ``reset`` (a complete state from a publisher
+        other than the one we followed), a row with a lower seq than ours means
+        that publisher started its sequence over: adopt it with a fresh snapshot."""
         ids = self.table.ids
         apply = self.ingest.apply_mirrored
+        seqs = self.table.seq
         pub_status = self.pub_status
+        seen: set[int] = set()
         feed = link.stats
         bad = 0
         for row in rows:
@@ -159,9 +172,20 @@ class Mirror:
                 self.stats.unknown_symbols.add(symbol)
                 continue
             pub_status[sid] = status
+            seen.add(sid)
+            if reset and seq < seqs[sid]:
+                self.stats.resets += 1
+                self.ingest.reset_mirrored(sid, bid, ask, bid_size, ask_size, ts, seq, status, now)
+                continue
             apply(feed, sid, bid, ask, bid_size, ask_size, ts, seq, status, now)
         self.stats.rows_consumed += len(rows)
         self.stats.bad_rows += bad
+        if reset:  # the state was complete: what it lacks, the new publisher never had
+            for sid in link.sids:
+                if sid not in seen and seqs[sid] > 0:
+                    self.stats.resets += 1
+                    pub_status[sid] = Status.PENDING
+                    self.ingest.reset_mirrored(sid, _NAN, _NAN, _NAN, _NAN, 0, 0, int(Status.PENDING), now)
 
     # ------------------------------------------------------------ liveness
 

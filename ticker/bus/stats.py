@@ -29,5 +29,7 @@ class BusStats:
         self.bad_rows = 0
         self.unknown_symbols: set[str] = set()
         self.resyncs: Counter[str] = Counter()
+        #: Symbols re-based on a publisher's restarted sequence (fresh snapshot sent).
+        self.resets = 0
         #: Publisher's write to this gateway's read, from the entry's wall-clock stamp.
         self.latency = Histogram(LATENCY_BUCKETS)
