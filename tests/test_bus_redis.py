@@ -67,6 +67,19 @@ def assert_never_backwards(msgs: list[dict[str, Any]]) -> None:
             last[m["symbol"]] = m["seq"]
 
 
+def same_updates(got_a: list[dict[str, Any]], got_b: list[dict[str, Any]]) -> int:
+    """Updates with the same symbol and seq are identical; returns how many were compared."""
+    ua, ub = updates_by_symbol(got_a), updates_by_symbol(got_b)
+    common = 0
+    for sym in MAJORS:
+        sa = {m["seq"]: m for m in ua[sym] if m["type"] == "update"}
+        sb = {m["seq"]: m for m in ub[sym] if m["type"] == "update"}
+        both = sa.keys() & sb.keys()
+        common += len(both)
+        assert all(sa[s] == sb[s] for s in both), sym
+    return common
+
+
 def assert_gapless(msgs: list[dict[str, Any]]) -> None:
     for sym, ms in updates_by_symbol(msgs).items():
         seqs = [m["seq"] for m in ms]
@@ -122,15 +135,7 @@ async def test_two_gateways_send_identical_sequences(redis_url: str, bus_prefix:
     ):
         await asyncio.gather(subscribed(ca), subscribed(cb))
         got_a, got_b = await asyncio.gather(ca.collect(2.0), cb.collect(2.0))
-    ua, ub = updates_by_symbol(got_a), updates_by_symbol(got_b)
-    common = 0
-    for sym in MAJORS:
-        by_seq_a = {m["seq"]: m for m in ua[sym] if m["type"] == "update"}
-        by_seq_b = {m["seq"]: m for m in ub[sym] if m["type"] == "update"}
-        both = by_seq_a.keys() & by_seq_b.keys()
-        common += len(both)
-        assert all(by_seq_a[s] == by_seq_b[s] for s in both)
-    assert common > 50
+    assert same_updates(got_a, got_b) > 50
     assert_gapless(got_a)
     assert_gapless(got_b)
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 
 from feeds.backoff import backoff
 from ticker.bus.codec import BusFormatError, decode_entry, stream_id
-from ticker.bus.connect import RedisClient, open_redis, redis_errors
+from ticker.bus.connect import Outage, RedisClient, open_redis, redis_errors
 from ticker.bus.mirror import FeedLink, Mirror, Verdict
 from ticker.bus.stats import BusStats
 
@@ -80,7 +80,7 @@ class GatewayLink:
         self._stopping = True
 
     async def run(self) -> None:
-        delays: Iterator[float] | None = None
+        outage = Outage(self.url, self.stats, self._backoff)
         while not self._stopping:
             client = open_redis(self.url, self.client_name)
             try:
@@ -88,28 +88,16 @@ class GatewayLink:
                 for link in self.mirror.links:
                     if not await self._can_continue(client, link):
                         await self._resync(client, link)
-                if delays is not None:
-                    self.stats.reconnects += 1
+                if outage.ongoing:
                     log.info("Redis is back; gateway resynchronised")
-                delays = None
-                self.stats.connected = 1
+                outage.over()
                 self._synced.set()
                 await self._consume(client)
             except self._errors as exc:
-                self.stats.connected = 0
-                self.stats.errors[type(exc).__name__] += 1
                 self.mirror.link_down(self.clock())
                 for link in self.mirror.links:
                     link.resync_reason = "reconnect"
-                first = delays is None
-                delays = delays or self._backoff()
-                delay = next(delays)
-                log.log(
-                    logging.WARNING if first else logging.INFO,
-                    "%s Redis at %s (%s); reconnecting in %.1f s",
-                    "lost" if first else "still no", self.url, exc, delay,
-                )  # fmt: skip
-                await asyncio.sleep(delay)
+                await outage.wait(exc)
             finally:
                 try:
                     await client.aclose()

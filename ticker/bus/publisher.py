@@ -33,7 +33,7 @@ from typing import Any
 
 from feeds.backoff import backoff
 from ticker.bus.codec import FIELD, FeedKeys, Row, decode_state, encode_entry, encode_states, unpack_row
-from ticker.bus.connect import RedisClient, open_redis, redis_errors
+from ticker.bus.connect import Outage, RedisClient, open_redis, redis_errors
 from ticker.bus.outbound import Outbound
 from ticker.bus.stats import BusStats
 from ticker.model import Status
@@ -193,33 +193,21 @@ class BusPublisher:
 
     async def run(self) -> None:
         """Publish until cancelled; raises :class:`LeaseLost` if superseded."""
-        delays: Iterator[float] | None = None
+        outage = Outage(self.url, self.stats, self._backoff)
         while not self._stopping:
             try:
                 client = await self._connect()
-                if delays is not None:
+                if outage.ongoing:
                     await self._take_leases(client, wait=False)
-                    self.stats.reconnects += 1
                     log.info("Redis is back; publishing again with a full state entry")
                 await self._write_full(client)
-                delays = None
-                self.stats.connected = 1
+                outage.over()
                 await self._pump(client)
             except self._errors as exc:
-                self.stats.connected = 0
-                self.stats.errors[type(exc).__name__] += 1
                 self.outbound.pause()
                 self.stats.rows_dropped = self.outbound.dropped
                 await self._drop()
-                first = delays is None
-                delays = delays or self._backoff()
-                delay = next(delays)
-                log.log(
-                    logging.WARNING if first else logging.INFO,
-                    "%s Redis at %s (%s); reconnecting in %.1f s",
-                    "lost" if first else "still no", self.url, exc, delay,
-                )  # fmt: skip
-                await asyncio.sleep(delay)
+                await outage.wait(exc)
 
     async def _pump(self, client: RedisClient) -> None:
         outbound = self.outbound
