@@ -115,7 +115,12 @@ async def _run_feed(service: object, http_port: int | None) -> int:
 
     assert isinstance(service, Service)
     config = service.config
-    runner = web.AppRunner(make_app(config, service), access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        make_app(config, service),
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=config.server.shutdown_timeout_s,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
