@@ -56,9 +56,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 async def _feeds_ctx(app: web.Application) -> AsyncIterator[None]:
     service = app[SERVICE]
-    service.runner.start()
+    await service.start()  # feeds, or the bus publisher/gateway link (by role)
     yield
-    await service.runner.stop()
+    await service.stop()
 
 
 async def _sweep_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -98,7 +98,8 @@ def make_app(config: Config, service: Service | None = None) -> web.Application:
     app[SERVICE] = service
     app[REGISTRY] = make_registry(service)
     app[FLUSHER] = Flusher()
-    app.router.add_get(config.server.ws_path, websocket)
+    if service.serves_clients:  # a feed process serves HTTP only
+        app.router.add_get(config.server.ws_path, websocket)
     app.router.add_get("/healthz", http_api.healthz)
     app.router.add_get("/readyz", http_api.readyz)
     app.router.add_get("/api/symbols", http_api.symbols)

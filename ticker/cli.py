@@ -1,4 +1,4 @@
-"""Command line: ``ticker serve``, ``ticker check-config``."""
+"""Command line: ``ticker serve``, ``ticker feed``, ``ticker check-config``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
+from typing import Any
 
 from ticker import __version__
 from ticker.config import Config, ConfigError, load, to_toml
@@ -27,13 +29,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     config = _load(args.config)
     logs.setup(config.log.level, config.log.format)
+    if args.workers > 1:
+        if config.bus == "memory":
+            raise ConfigError(
+                f"bus: --workers {args.workers} needs a Redis bus, through which the workers share "
+                'the feeds: set bus = "redis://127.0.0.1:6379/0" (or TICKER_BUS=...) and run '
+                "`ticker feed` with the same config (docs/scaling.md)"
+            )
+        from ticker.workers import supervise
+
+        return supervise(config, args.config or os.environ.get("TICKER_CONFIG"), args.workers)
     service = Service(config)
     app = make_app(config, service)
 
     s = config.server
+    worker = f" (worker {args.worker_id}, pid {os.getpid()})" if args.worker_id is not None else ""
     log.info(
-        "ticker %s serving %d symbols from %d feed(s) on ws://%s:%d%s",
+        "ticker %s serving %d symbols from %d feed(s) on ws://%s:%d%s as %s%s",
         __version__, len(service.table), len(service.feeds), s.host, s.port, s.ws_path,
+        service.role.value if config.bus == "memory" else f"gateway on {config.bus}", worker,
     )  # fmt: skip
     web.run_app(
         app,
@@ -44,6 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print=None,
         access_log=None,
         handle_signals=True,
+        reuse_port=args.reuse_port or None,
     )
     return 0
 
@@ -61,6 +76,84 @@ def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
+def cmd_feed(args: argparse.Namespace) -> int:
+    from ticker import logs
+    from ticker.service import Role, Service, build_feeds
+
+    config = _load(args.config)
+    logs.setup(config.log.level, config.log.format)
+    if config.bus == "memory":
+        raise ConfigError(
+            '`ticker feed` publishes to a Redis bus: set bus = "redis://127.0.0.1:6379/0" '
+            "(or TICKER_BUS=...); with the in-process bus `ticker serve` runs the feeds itself"
+        )
+    feeds = build_feeds(config)
+    if args.feeds:
+        wanted = [f.strip() for f in args.feeds.split(",") if f.strip()]
+        names = [f.name for f in feeds]
+        unknown = [w for w in wanted if w not in names]
+        if unknown:
+            raise ConfigError(
+                f"--feeds: no feed named {', '.join(unknown)}; the config has {', '.join(names)}"
+            )
+        feeds = [f for f in feeds if f.name in wanted]
+    service = Service(config, feeds=feeds, role=Role.FEED)
+    log.info(
+        "ticker %s publishing %d symbols from feed(s) %s to %s (prefix %r)",
+        __version__, len(service.table), ", ".join(f.name for f in feeds), config.bus, config.bus_prefix,
+    )  # fmt: skip
+    with asyncio.Runner(loop_factory=lambda: new_event_loop(config.server.loop)) as runner:
+        return runner.run(_run_feed(service, args.http_port))
+
+
+async def _run_feed(service: object, http_port: int | None) -> int:
+    from aiohttp import web
+
+    from ticker.app import make_app
+    from ticker.bus.publisher import LeaseLost
+    from ticker.service import Service
+
+    assert isinstance(service, Service)
+    config = service.config
+    runner = web.AppRunner(
+        make_app(config, service),
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=config.server.shutdown_timeout_s,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    setup = asyncio.create_task(runner.setup())  # connects to Redis, takes the leases, starts feeds
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({setup, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    if not setup.done():
+        setup.cancel()
+        await asyncio.gather(setup, return_exceptions=True)
+        await service.stop()
+        return 0
+    setup.result()
+    if http_port is not None:
+        site = web.TCPSite(runner, config.server.host, http_port)
+        await site.start()
+        log.info("feed process HTTP (healthz, readyz, metrics, api) on %s", site.name)
+    assert service.failed is not None
+    waiters: list[asyncio.Future[Any]] = [stopped, service.failed]
+    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    status = 0
+    if service.failed.done() and not service.failed.cancelled():
+        exc = service.failed.exception()
+        if isinstance(exc, LeaseLost):
+            log.error("%s", exc)
+        else:
+            log.error("publisher failed", exc_info=exc)
+        status = 1
+    await runner.cleanup()
+    stopped.cancel()
+    return status
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from ticker.service import backups, build_feeds, collect_instruments
 
@@ -70,14 +163,41 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ticker", description="Live market quotes over WebSocket.")
     parser.add_argument("--version", action="version", version=f"ticker {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    config_help = "TOML config file (default: built-in defaults, or $TICKER_CONFIG)"
 
-    p = sub.add_parser("serve", help="run the service")
-    p.add_argument("--config", help="TOML config file (default: built-in defaults, or $TICKER_CONFIG)")
+    p = sub.add_parser("serve", help="run the service (with a Redis bus: a gateway)")
+    p.add_argument("--config", help=config_help)
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="gateway processes sharing the port (SO_REUSEPORT); more than 1 needs a Redis bus",
+    )
+    p.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--worker-id", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("feed", help="run only the feeds and publish their ticks to the Redis bus")
+    p.add_argument("--config", help=config_help)
+    p.add_argument("--feeds", help="comma-separated feed names to run (default: every feed in the config)")
+    p.add_argument(
+        "--http-port",
+        type=int,
+        default=None,
+        help="serve /healthz, /readyz, /metrics and /api/* on this port (default: no HTTP)",
+    )
+    p.set_defaults(func=cmd_feed)
 
     p = sub.add_parser("check-config", help="validate a config file and print the effective config")
     p.add_argument("path")

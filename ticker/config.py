@@ -3,7 +3,8 @@
 Every setting has a default here, so the service runs with no file at all;
 ``config/default.toml`` spells the same defaults out (a test keeps the two
 equal). Loading order: defaults < file < environment. An environment
-variable ``TICKER_<SECTION>__<KEY>`` (double underscore between levels,
+variable ``TICKER_<SECTION>__<KEY>`` (or ``TICKER_<KEY>`` for a top-level
+value such as ``bus``; double underscore between levels,
 list items by index: ``TICKER_FEEDS__0__RATE``) overrides one value; the
 value is read as a TOML value when it parses as one (``9000``, ``true``,
 ``["EURUSD"]``), else as a string.
@@ -24,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from feeds.registry import FEED_TYPES
 
@@ -135,14 +137,62 @@ def _default_feeds() -> tuple[FeedConfig, ...]:
     return (FeedConfig("synthetic", "synthetic", FEED_TYPES["synthetic"].options()),)
 
 
+BUS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def check_bus_url(url: str) -> None:
+    """Raise ValueError naming what is wrong with a ``bus`` value."""
+    if url == "memory":
+        return
+    hint = 'must be "memory" or a Redis URL such as "redis://127.0.0.1:6379/0"'
+    parts = urlsplit(url)
+    if parts.scheme not in BUS_SCHEMES:
+        raise ValueError(f"{hint}, got {url!r}")
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ValueError(f"{hint}; a unix:// URL needs a socket path, got {url!r}")
+        return
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{hint}; the port is not a number from 1 to 65535 in {url!r}") from None
+    if not parts.hostname or (port is not None and not 0 < port < 65536):
+        raise ValueError(f"{hint}; host or port missing or invalid in {url!r}")
+    db = parts.path.lstrip("/")
+    if db and not db.isdigit():
+        raise ValueError(f"{hint}; the database after '/' must be a number, got {db!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
+    #: Where ticks travel from feeds to the WebSocket side: "memory" (one process, the
+    #: default) or a Redis URL, which splits the service into ``ticker feed`` and
+    #: ``ticker serve`` processes (docs/scaling.md).
+    bus: str = "memory"
+    #: Prefix of every Redis key the bus uses, so deployments can share one Redis.
+    bus_prefix: str = "ticker"
+    #: Entries (batches of ticks) each feed's Redis stream keeps for gateways catching up.
+    bus_stream_maxlen: int = field(default=10_000, metadata=_range(100, 10_000_000))
     server: ServerConfig = field(default_factory=ServerConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     fanout: FanoutConfig = field(default_factory=FanoutConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     log: LogConfig = field(default_factory=LogConfig)
     feeds: tuple[FeedConfig, ...] = field(default_factory=_default_feeds)
+
+    def __post_init__(self) -> None:
+        try:
+            check_bus_url(self.bus)
+        except ValueError as exc:
+            raise ValueError(f"bus: {exc}") from None
+        p = self.bus_prefix
+        if not p or not all(c.isalnum() or c in "-_.:" for c in p):
+            raise ValueError(f"bus_prefix: must be letters, digits, '-', '_', '.' or ':', got {p!r}")
+
+
+def top_level_keys() -> tuple[str, ...]:
+    """Config keys that are plain values rather than sections (``bus``, ...)."""
+    return tuple(f.name for f in dataclasses.fields(Config) if f.default is not dataclasses.MISSING)
 
 
 # ---------------------------------------------------------------- loading
@@ -332,8 +382,14 @@ def _env_value(text: str) -> Any:
 
 def apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
     """Apply ``TICKER_A__B=value`` overrides to a raw config dict, in place."""
+    top = top_level_keys()
     for name in sorted(env):
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
+        if not name.startswith(ENV_PREFIX):
+            continue
+        if "__" not in name:  # TICKER_BUS=redis://...: a top-level value
+            key = name[len(ENV_PREFIX) :].lower()
+            if key in top:
+                raw[key] = _env_value(env[name])
             continue
         parts = name[len(ENV_PREFIX) :].lower().split("__")
         if any(not p for p in parts):
@@ -406,9 +462,12 @@ def _toml_key(k: str) -> str:
 def to_toml(cfg: Config) -> str:
     """Render the effective config as TOML (what ``ticker check-config`` prints)."""
     data = to_dict(cfg)
-    lines: list[str] = []
+    top = top_level_keys()
+    lines: list[str] = [f"{k} = {_toml_value(data[k])}" for k in top]
+    if lines:
+        lines.append("")
     for section, body in data.items():
-        if section == "feeds":
+        if section == "feeds" or section in top:
             continue
         lines.append(f"[{section}]")
         lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in body.items() if v is not None]

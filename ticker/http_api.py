@@ -24,6 +24,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
+    gateway = service.gateway
+    if gateway is not None:  # a gateway is ready when it follows every feed on the bus
+        if not gateway.ready:
+            silent = [link.keys.feed for link in gateway.mirror.links if link.silent]
+            bus = "connected" if gateway.stats.connected else "disconnected"
+            return _json({"status": "not_ready", "bus": bus, "waiting_for_feeds": silent}, 503)
+        return _json({"status": "ready"})
     waiting = service.waiting_feeds()
     if waiting:
         return _json({"status": "not_ready", "waiting_for_feeds": waiting}, 503)

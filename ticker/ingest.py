@@ -5,6 +5,11 @@ tick is encoded once (only if someone is subscribed) and the same bytes are
 pushed to every subscriber's outbox. Feeds see it through a per-feed
 :class:`FeedSink`, which carries the feed's counters, so the service knows
 nothing about a tick's origin but the feed's name.
+
+Two additions serve the Redis bus (:mod:`ticker.bus`): a :class:`Tap` sees
+every applied tick and status change (the feed process publishes them), and
+:meth:`Ingest.apply_mirrored` is the gateway's way in, the same
+table -> encode once -> hub path with the publisher's ``seq``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 import numpy as np
 
@@ -22,7 +28,15 @@ from ticker.outliers import OutlierFilter
 from ticker.protocol import encode_status
 from ticker.quotes import QuoteEncoder
 from ticker.stats import FeedStats
-from ticker.table import QUOTE_FIELDS, STATUS, Reject, SymbolTable
+from ticker.table import QUOTE_FIELDS, SEQ, STATUS, Reject, SymbolTable
+
+
+class Tap(Protocol):
+    """Sees every change the table takes, whether or not anyone here is subscribed."""
+
+    def applied(self, sid: int) -> None: ...
+
+    def status_changed(self, sid: int) -> None: ...
 
 log = logging.getLogger("ticker.feeds")
 
@@ -61,6 +75,8 @@ class Ingest:
         self._clock = clock
         self._wall_ns = wall_ns
         self._reject_labels = {int(r): r.label for r in Reject}
+        #: Set by the feed process to publish every change to the bus.
+        self.tap: Tap | None = None
 
     def apply_batch(self, feed: FeedStats, batch: TickBatch) -> int:
         """Apply ticks in order; returns how many were applied."""
@@ -111,15 +127,76 @@ class Ingest:
         self.table.count_reject(reason)
         feed.rejected[reason.label] += 1
 
+    def apply_mirrored(
+        self,
+        feed: FeedStats,
+        sid: int,
+        bid: float,
+        ask: float,
+        bid_size: float,
+        ask_size: float,
+        ts: int,
+        seq: int,
+        status: int,
+        now: float,
+    ) -> bool:
+        """A gateway applies one state from the bus; False when it was not newer."""
+        mask = self.table.apply_mirrored(sid, bid, ask, bid_size, ask_size, ts, seq, status, now)
+        if mask < 0:
+            return False
+        if mask & SEQ:
+            feed.ingested += 1
+            wall_us = self._wall_ns() // 1000
+            feed.latency.observe((wall_us - ts) / 1e6)
+            feed.last_tick_wall = wall_us / 1e6
+            self._publish(sid, mask, now)
+        else:  # the same seq with another status (stale, live again)
+            self._send_status(sid, now)
+        return True
+
+    def reset_mirrored(
+        self,
+        sid: int,
+        bid: float,
+        ask: float,
+        bid_size: float,
+        ask_size: float,
+        ts: int,
+        seq: int,
+        status: int,
+        now: float,
+    ) -> None:
+        """Adopt a state with a *lower* seq (the publisher lost its sequence along
+        with Redis's data): subscribers get a fresh snapshot, which replaces their
+        state and seq baseline, never an update that would go backwards."""
+        self.table.forget(sid)
+        self.table.apply_mirrored(sid, bid, ask, bid_size, ask_size, ts, seq, status, now)
+        self.hub.publish_control(sid, self.encoder.snapshot(sid), now)
+
+    def set_status(self, sid: int, status: Status, now: float) -> None:
+        """Change a symbol's status and tell its subscribers (nothing if unchanged)."""
+        if self.table.set_status(sid, status):
+            self.publish_status(sid, now)
+
     def _publish(self, sid: int, mask: int, now: float) -> None:
+        tap = self.tap
+        if tap is not None:
+            tap.applied(sid)
         hub = self.hub
         if not hub.subscribers[sid]:
             return
         if mask & STATUS:
-            self.publish_status(sid, now)
+            self._send_status(sid, now)
         hub.publish_update(sid, mask & QUOTE_FIELDS, self.encoder.update(sid, mask), now)
 
     def publish_status(self, sid: int, now: float) -> None:
+        """Tell subscribers (and the bus) the symbol's current status."""
+        tap = self.tap
+        if tap is not None:
+            tap.status_changed(sid)
+        self._send_status(sid, now)
+
+    def _send_status(self, sid: int, now: float) -> None:
         status = Status(int(self.table.status[sid])).label
         payload = encode_status(self.table.symbols[sid], status, self._wall_ns() // 1000)
         self.hub.publish_control(sid, payload, now)

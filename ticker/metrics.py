@@ -290,6 +290,10 @@ def make_registry(service: Service) -> CollectorRegistry:
     """A registry with the service's families plus ``process_*`` and ``python_*``."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ServiceCollector(service))
+    if service.bus_stats is not None:
+        from ticker.bus.metrics import BusCollector
+
+        registry.register(BusCollector(service.bus_stats))
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)

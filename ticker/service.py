@@ -3,14 +3,23 @@
 :class:`Service` owns the symbol table, the hub, the ingest path, the feeds
 and their runner, and the counters. The aiohttp layer (:mod:`ticker.app`)
 holds one and only moves bytes in and out of it.
+
+A service plays one :class:`Role`. With the in-process bus it is
+``standalone``: feeds and WebSocket clients in one process. With a Redis bus
+it is either the ``feed`` process (feeds -> table -> Redis, no WebSockets)
+or a ``gateway`` (Redis -> table -> WebSockets, no feeds running); both
+build the same table from the same ``[[feeds]]`` config, so symbol ids and
+metadata agree (:mod:`ticker.bus`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import enum
 import logging
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,9 +40,21 @@ from ticker.stats import FanoutStats, FeedStats
 from ticker.table import SymbolTable
 
 if TYPE_CHECKING:
+    from ticker.bus.gateway import GatewayLink
+    from ticker.bus.publisher import BusPublisher
+    from ticker.bus.stats import BusStats
     from ticker.connection import Connection
 
 log = logging.getLogger("ticker.feeds")
+
+#: How long a starting gateway waits for its first sync before it accepts clients.
+FIRST_SYNC_WAIT_S = 5.0
+
+
+class Role(enum.Enum):
+    STANDALONE = "standalone"
+    FEED = "feed"
+    GATEWAY = "gateway"
 
 
 def build_feeds(config: Config) -> list[Feed]:
@@ -101,9 +122,15 @@ class Service:
         *,
         feeds: list[Feed] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        role: Role | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
+        self.role = role or (Role.STANDALONE if config.bus == "memory" else Role.GATEWAY)
+        if self.role is not Role.STANDALONE and config.bus == "memory":
+            raise ConfigError(
+                f'bus: the {self.role.value} role needs a Redis bus, e.g. bus = "redis://127.0.0.1:6379/0"'
+            )
         self.feeds = feeds if feeds is not None else build_feeds(config)
         names = {f.name for f in self.feeds}
         common = {f.name: f.common for f in config.feeds}
@@ -138,6 +165,119 @@ class Service:
         )
         self.connections: set[Connection] = set()
         self.started_at = time.time()
+        self.bus_stats: BusStats | None = None
+        self.publisher: BusPublisher | None = None
+        self.gateway: GatewayLink | None = None
+        if self.role is Role.FEED:
+            self._build_publisher()
+        elif self.role is Role.GATEWAY:
+            self._build_gateway()
+        self._tasks: list[asyncio.Task[None]] = []
+        #: Done with an exception when a background task fails for good (LeaseLost).
+        self.failed: asyncio.Future[None] | None = None
+
+    @property
+    def serves_clients(self) -> bool:
+        return self.role is not Role.FEED
+
+    def _feed_sids(self) -> list[list[int]]:
+        index = {f.name: i for i, f in enumerate(self.feeds)}
+        sids: list[list[int]] = [[] for _ in self.feeds]
+        for sid, sym in enumerate(self.table.symbols):
+            sids[index[self.feed_of[sym]]].append(sid)
+        return sids
+
+    def _build_publisher(self) -> None:
+        from ticker.bus.outbound import Outbound
+        from ticker.bus.publisher import BusPublisher
+        from ticker.bus.stats import BusStats
+
+        feed_of_sid = [0] * len(self.table)
+        for i, sids in enumerate(self._feed_sids()):
+            for sid in sids:
+                feed_of_sid[sid] = i
+        self.bus_stats = BusStats("feed")
+        outbound = Outbound(self.table, feed_of_sid, len(self.feeds))
+        self.publisher = BusPublisher(
+            self.config.bus,
+            self.config.bus_prefix,
+            [f.name for f in self.feeds],
+            outbound,
+            self.table,
+            self.bus_stats,
+            maxlen=self.config.bus_stream_maxlen,
+            clock=self.clock,
+            wall_us=lambda: time.time_ns() // 1000,
+        )
+        outbound.notify = self.publisher.notify
+        self.ingest.tap = outbound
+
+    def _build_gateway(self) -> None:
+        from ticker.bus.codec import FeedKeys
+        from ticker.bus.gateway import GatewayLink
+        from ticker.bus.mirror import FeedLink, Mirror
+        from ticker.bus.stats import BusStats
+
+        self.bus_stats = BusStats("gateway")
+        links = [
+            FeedLink(FeedKeys.of(self.config.bus_prefix, f.name), sids, self.feed_stats[f.name])
+            for f, sids in zip(self.feeds, self._feed_sids(), strict=True)
+        ]
+        mirror = Mirror(self.ingest, links, self.bus_stats, wall_us=lambda: time.time_ns() // 1000)
+        self.gateway = GatewayLink(
+            self.config.bus, self.config.bus_prefix, mirror, self.bus_stats, clock=self.clock
+        )
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Start the role's background work: feeds, publisher or gateway link."""
+        self.failed = asyncio.get_running_loop().create_future()
+        if self.publisher is not None:
+            # seq must continue from Redis before the first tick is applied
+            await self.publisher.start()
+            self._spawn(self.publisher.run(), "bus-publisher")
+        if self.gateway is not None:
+            self._spawn(self.gateway.run(), "bus-gateway")
+            if not await self.gateway.wait_synced(FIRST_SYNC_WAIT_S):
+                log.warning("Redis not reachable yet; serving stale data until it is")
+        if self.role is not Role.GATEWAY:
+            self.runner.start()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self.failed is None or self.failed.done():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.failed.set_exception(exc)
+
+    async def stop(self) -> None:
+        """Stop feeds, then the bus tasks; never waits longer than the shutdown timeout
+        for a task (a stuck Redis call must not keep the process from exiting)."""
+        try:
+            async with asyncio.timeout(self.config.server.shutdown_timeout_s + 1.0):
+                await self.runner.stop()
+        except TimeoutError:
+            log.error("feeds did not stop in time; stopping anyway")
+        for link in (self.publisher, self.gateway):
+            if link is not None:
+                link.request_stop()
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=self.config.server.shutdown_timeout_s)
+            for task in stuck:
+                log.error("task %s did not stop in time; abandoning it", task.get_name())
+        self._tasks.clear()
+        if self.publisher is not None:
+            await self.publisher.close()
+        if self.failed is not None and not self.failed.done():
+            self.failed.cancel()
 
     # ------------------------------------------------------------ feeds
 
@@ -241,7 +381,10 @@ class Service:
 
     @property
     def ready(self) -> bool:
-        """True once every feed has delivered at least one tick."""
+        """True once every feed has delivered at least one tick (a gateway: once it
+        is connected to the bus and hears from every feed's publisher)."""
+        if self.gateway is not None:
+            return self.gateway.ready
         return not self.waiting_feeds()
 
     def waiting_feeds(self) -> list[str]:
@@ -266,6 +409,8 @@ class Service:
             self.fanout_stats.queue_depth.observe_many(depths)
         for conn in conns:
             conn.check_slow(now)
+        if self.role is Role.GATEWAY:
+            return  # staleness and failover are the feed process's calls; the bus carries them
         stale, switches = self.sources.sweep(now, self.table.status, self.table.applied_at)
         if stale or switches:
             self._expire(stale, switches, now)

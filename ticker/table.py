@@ -8,6 +8,11 @@ Invariants, held by :meth:`SymbolTable.apply` alone:
   changed as a client would see it;
 * ``ts`` never goes backwards for a symbol.
 
+A gateway fed by the Redis bus (:mod:`ticker.bus`) does not assign ``seq``:
+:meth:`SymbolTable.apply_mirrored` copies the publisher's full state of a
+symbol, ``seq`` included, and refuses anything older than what it holds, so
+every gateway shows the publisher's sequence and none ever goes backwards.
+
 State lives in numpy arrays indexed by symbol id so that snapshots, metrics
 and the staleness sweep can read whole columns at once.
 """
@@ -34,6 +39,10 @@ QUOTE_FIELDS = BID | ASK | BID_SIZE | ASK_SIZE
 #: The symbol's status changed (to live) with this tick.
 STATUS = 16
 _LIVE = int(Status.LIVE)
+#: apply_mirrored(): the publisher's seq advanced, so an update is due.
+SEQ = 32
+#: apply_mirrored(): the state is not newer than the table's (old or repeated seq).
+NOT_NEWER = -100
 
 
 def column_view(column: np.ndarray) -> Any:
@@ -151,6 +160,64 @@ class SymbolTable:
         self._applied_at[sid] = now
         return mask
 
+    def apply_mirrored(
+        self,
+        sid: int,
+        bid: float,
+        ask: float,
+        bid_size: float,
+        ask_size: float,
+        ts: int,
+        seq: int,
+        status: int,
+        now: float,
+    ) -> int:
+        """Copy a publisher's full state of a symbol, taking its ``seq``.
+
+        Returns the change mask relative to this table (with :data:`SEQ` when
+        ``seq`` advanced, :data:`STATUS` when the status changed to anything),
+        :data:`NOT_NEWER` when ``seq`` is older than ours, or equal with the
+        same status (a replay after a resync), or ``Reject.UNKNOWN_SYMBOL``.
+        The publisher validated and rounded the values; NaN means "not
+        provided" as in :meth:`apply`.
+        """
+        if not 0 <= sid < len(self.decimals):
+            return self._reject(Reject.UNKNOWN_SYMBOL)
+        current = self._seq[sid]
+        if seq < current:
+            return NOT_NEWER
+        mask = 0
+        if seq > current:
+            mask = SEQ
+            if bid == bid and bid != self._bid[sid]:
+                self._bid[sid] = bid
+                mask |= BID
+            if ask == ask and ask != self._ask[sid]:
+                self._ask[sid] = ask
+                mask |= ASK
+            if bid_size == bid_size and bid_size != self._bsz[sid]:
+                self._bsz[sid] = bid_size
+                mask |= BID_SIZE
+            if ask_size == ask_size and ask_size != self._asz[sid]:
+                self._asz[sid] = ask_size
+                mask |= ASK_SIZE
+            if ts > self._ts[sid]:
+                self._ts[sid] = ts
+            self._seq[sid] = seq
+            self._applied_at[sid] = now
+        if status != self._status[sid]:
+            self._status[sid] = status
+            mask |= STATUS
+        return mask if mask else NOT_NEWER
+
+    def state(self, sid: int) -> tuple[int, float, float, float, float, int, int]:
+        """``(seq, bid, ask, bid_size, ask_size, ts, status)`` as Python numbers
+        (read through the memoryviews: the feed process copies one per tick)."""
+        return (
+            self._seq[sid], self._bid[sid], self._ask[sid], self._bsz[sid],
+            self._asz[sid], self._ts[sid], self._status[sid],
+        )  # fmt: skip
+
     def count_reject(self, reason: Reject) -> None:
         """Count a rejection decided outside apply() (e.g. by an outlier filter)."""
         self.rejected[-reason] += 1
@@ -158,6 +225,12 @@ class SymbolTable:
     def _reject(self, reason: Reject) -> int:
         self.rejected[-reason] += 1
         return int(reason)
+
+    def forget(self, sid: int) -> None:
+        """Back to "never ticked" (a gateway adopting a publisher that started over)."""
+        self._bid[sid] = self._ask[sid] = self._bsz[sid] = self._asz[sid] = math.nan
+        self._ts[sid] = self._seq[sid] = 0
+        self._status[sid] = int(Status.PENDING)
 
     def set_status(self, sid: int, status: Status) -> bool:
         """Set a symbol's status; True when it changed."""

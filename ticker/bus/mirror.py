@@ -1,0 +1,222 @@
+"""A gateway's copy of the publishers' tables: the sequencing rules, no I/O.
+
+One :class:`FeedLink` per feed stream remembers where the gateway is: the
+publisher's ``epoch``, the number ``n`` of the last entry applied and the
+stream id to read on from. :meth:`Mirror.entry` enforces:
+
+* an entry is applied only if it is the next one (same epoch, ``n`` + 1)
+  or a full entry; any other entry means something was missed (the gateway
+  was away longer than the stream keeps, Redis restarted, the publisher
+  restarted) and the answer is :data:`Verdict.RESYNC`: the I/O layer loads
+  the state hash and calls :meth:`Mirror.resync`;
+* rows go through :meth:`~ticker.table.SymbolTable.apply_mirrored`, which
+  never lets ``seq`` go backwards, so a replay after a resync is harmless
+  and clients never see an older ``seq``;
+* the one exception: a complete state (full entry or resync) from a *new*
+  publisher with a lower ``seq`` than ours means the sequence itself was
+  lost (Redis's data and the publisher together); the gateway adopts it and
+  sends subscribers a fresh ``snapshot``, which resets their baseline, rather
+  than freeze until the new sequence overtakes the old one;
+* while the link is down or a feed is silent (no entry, not even the
+  publisher's heartbeat, for ``silence_s``) its live symbols are shown
+  ``stale``; the first sign of life restores the publisher's statuses.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ticker.bus.codec import BusFormatError, FeedKeys, Row, decode_entry, decode_state, unpack_row
+from ticker.bus.stats import BusStats
+from ticker.ingest import Ingest
+from ticker.model import Status
+from ticker.stats import FeedStats
+
+_STATUSES = frozenset(int(s) for s in Status)
+_NAN = float("nan")
+
+
+class Verdict(enum.Enum):
+    APPLIED = "applied"
+    IGNORED = "ignored"
+    RESYNC = "resync"
+
+
+@dataclass(eq=False)
+class FeedLink:
+    """Where the gateway stands in one feed's stream."""
+
+    keys: FeedKeys
+    sids: list[int]
+    stats: FeedStats
+    epoch: str | None = None
+    n: int = 0
+    last_id: bytes = b"0-0"
+    last_seen: float = 0.0
+    silent: bool = True
+    #: Why the next resync happens (for the resyncs counter).
+    resync_reason: str = field(default="start")
+
+
+class Mirror:
+    def __init__(
+        self,
+        ingest: Ingest,
+        links: Sequence[FeedLink],
+        stats: BusStats,
+        *,
+        wall_us: Callable[[], int],
+    ) -> None:
+        self.ingest = ingest
+        self.table = ingest.table
+        self.links = list(links)
+        self.stats = stats
+        self._wall_us = wall_us
+        #: The status each publisher last reported per symbol (what "live again" restores).
+        self.pub_status = np.full(len(self.table), Status.PENDING, dtype=np.int8)
+
+    # ------------------------------------------------------------ stream entries
+
+    def entry(self, link: FeedLink, entry_id: bytes, fields: dict[bytes, bytes], now: float) -> Verdict:
+        """Apply one stream entry read after ``link.last_id``."""
+        stats = self.stats
+        link.last_id = entry_id
+        try:
+            entry = decode_entry(fields)
+        except BusFormatError:
+            stats.bad_entries += 1
+            link.resync_reason = "bad_entry"
+            return Verdict.RESYNC
+        stats.entries_consumed += 1
+        stats.latency.observe(max(self._wall_us() - entry.wall_us, 0) / 1e6)
+        link.last_seen = now
+        if not entry.full:
+            if link.epoch is None:
+                return Verdict.IGNORED  # waiting for the publisher's full entry
+            if entry.epoch != link.epoch:
+                link.resync_reason = "new_publisher"
+                return Verdict.RESYNC
+            if entry.n <= link.n:
+                return Verdict.IGNORED
+            if entry.n != link.n + 1:
+                link.resync_reason = "gap"
+                return Verdict.RESYNC
+        new_publisher = entry.epoch != link.epoch
+        link.epoch = entry.epoch
+        link.n = entry.n
+        if link.silent:
+            self._wake(link, now)
+        self._apply(link, entry.rows, now, reset=new_publisher and entry.full)
+        return Verdict.APPLIED
+
+    def resync(
+        self,
+        link: FeedLink,
+        epoch: str | None,
+        n: int,
+        last_id: bytes,
+        states: Sequence[bytes],
+        now: float,
+    ) -> None:
+        """Adopt a consistent view of the feed: its state hash, and the meta
+        and last stream id written in the same transaction."""
+        rows: list[Row] = []
+        for raw in states:
+            try:
+                rows.append(decode_state(raw))
+            except BusFormatError:
+                self.stats.bad_rows += 1
+        self.stats.resyncs[link.resync_reason] += 1
+        link.resync_reason = "gap"
+        new_publisher = epoch != link.epoch
+        link.epoch = epoch
+        link.n = n
+        link.last_id = last_id
+        link.last_seen = now
+        if epoch is None:
+            # Nothing published yet (or Redis restarted empty): stay as we are
+            # until the publisher's full entry arrives.
+            return
+        ids = self.table.ids
+        for row in rows:  # statuses first, so "live" comes before the catch-up updates
+            sid = ids.get(row[0], -1) if row and type(row[0]) is str else -1
+            if sid >= 0 and len(row) == 8 and row[7] in _STATUSES:
+                self.pub_status[sid] = row[7]
+        if link.silent:
+            self._wake(link, now)
+        self._apply(link, rows, now, reset=new_publisher)
+
+    def _apply(self, link: FeedLink, rows: list[Row], now: float, reset: bool = False) -> None:
+        """Apply rows in order. With ``reset`` (a complete state from a publisher
+        other than the one we followed), a row with a lower seq than ours means
+        that publisher started its sequence over: adopt it with a fresh snapshot."""
+        ids = self.table.ids
+        apply = self.ingest.apply_mirrored
+        seqs = self.table.seq
+        pub_status = self.pub_status
+        seen: set[int] = set()
+        feed = link.stats
+        bad = 0
+        for row in rows:
+            try:
+                symbol, seq, bid, ask, bid_size, ask_size, ts, status = unpack_row(row)
+            except (TypeError, ValueError):
+                bad += 1
+                continue
+            sid = ids.get(symbol, -1)
+            if sid < 0:
+                self.stats.unknown_symbols.add(symbol)
+                continue
+            pub_status[sid] = status
+            seen.add(sid)
+            if reset and seq < seqs[sid]:
+                self.stats.resets += 1
+                self.ingest.reset_mirrored(sid, bid, ask, bid_size, ask_size, ts, seq, status, now)
+                continue
+            apply(feed, sid, bid, ask, bid_size, ask_size, ts, seq, status, now)
+        self.stats.rows_consumed += len(rows)
+        self.stats.bad_rows += bad
+        if reset:  # the state was complete: what it lacks, the new publisher never had
+            for sid in link.sids:
+                if sid not in seen and seqs[sid] > 0:
+                    self.stats.resets += 1
+                    pub_status[sid] = Status.PENDING
+                    self.ingest.reset_mirrored(sid, _NAN, _NAN, _NAN, _NAN, 0, 0, int(Status.PENDING), now)
+
+    # ------------------------------------------------------------ liveness
+
+    def link_down(self, now: float) -> None:
+        """Redis is unreachable: every feed's live symbols turn stale."""
+        for link in self.links:
+            self._silence(link, now)
+
+    def check_silence(self, now: float, silence_s: float) -> None:
+        """Feeds with no entry (not even a heartbeat) for ``silence_s`` turn stale."""
+        for link in self.links:
+            if not link.silent and now - link.last_seen > silence_s:
+                self._silence(link, now)
+
+    def _silence(self, link: FeedLink, now: float) -> None:
+        link.silent = True
+        status = self.table.status
+        set_status = self.ingest.set_status
+        for sid in link.sids:
+            if status[sid] == Status.LIVE:
+                set_status(sid, Status.STALE, now)
+
+    def _wake(self, link: FeedLink, now: float) -> None:
+        link.silent = False
+        status = self.table.status
+        pub = self.pub_status
+        set_status = self.ingest.set_status
+        for sid in link.sids:
+            if status[sid] != pub[sid]:
+                set_status(sid, Status(int(pub[sid])), now)
+
+    @property
+    def in_sync(self) -> bool:
+        return all(not link.silent for link in self.links)
