@@ -70,6 +70,20 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    try:
+        from ticker.watch import watch
+    except ImportError as exc:  # rich is the `watch` extra
+        print(f"ticker watch needs rich ({exc}): pip install 'ticker[watch]'", file=sys.stderr)
+        return 2
+    import asyncio
+
+    symbols = list(dict.fromkeys(s.upper() for s in args.symbols))
+    return asyncio.run(
+        watch(args.url, symbols, token=args.token, throttle_ms=args.throttle_ms, refresh_s=args.refresh)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ticker", description="Live market quotes over WebSocket.")
     parser.add_argument("--version", action="version", version=f"ticker {__version__}")
@@ -82,6 +96,22 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("check-config", help="validate a config file and print the effective config")
     p.add_argument("path")
     p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("watch", help="live terminal table of quotes from a running server")
+    p.add_argument("symbols", nargs="+", metavar="SYMBOL")
+    p.add_argument(
+        "--url",
+        default=os.environ.get("TICKER_URL", "ws://127.0.0.1:8080/ws"),
+        help="server WebSocket URL (default: $TICKER_URL or ws://127.0.0.1:8080/ws)",
+    )
+    p.add_argument(
+        "--token", default=os.environ.get("TICKER_TOKEN"), help="API token (default: $TICKER_TOKEN)"
+    )
+    p.add_argument(
+        "--throttle-ms", type=int, default=0, help="at most one update per symbol per this many ms"
+    )
+    p.add_argument("--refresh", type=float, default=0.25, help="seconds between redraws (default 0.25)")
+    p.set_defaults(func=cmd_watch)
 
     args = parser.parse_args(argv)
     try:
