@@ -1,9 +1,11 @@
 """ticker.client against the real server over loopback: quotes, reconnects, errors."""
 
 import asyncio
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -164,3 +166,20 @@ async def test_fetch_symbols_and_api_url() -> None:
     async with running() as srv:
         symbols = await fetch_symbols(srv.ws_url)
     assert symbols["USDJPY"].decimals == 3 and symbols["EURUSD"].pip_size == 0.0001
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "quotes.py"
+
+
+async def test_the_documented_example_runs() -> None:
+    async with running() as srv:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, EXAMPLE, "EURUSD", "XAUUSD", "--url", srv.ws_url, "--seconds", "1.5",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert any(line.startswith("EURUSD  1.") and "latency" in line for line in lines)
+    tail = lines[lines.index("last quotes:") + 1 :]
+    assert sorted(t.split()[0] for t in tail) == ["EURUSD", "XAUUSD"]

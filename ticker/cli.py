@@ -32,8 +32,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     s = config.server
     log.info(
-        "ticker %s serving %d symbols from %d feed(s) on ws://%s:%d%s",
-        __version__, len(service.table), len(service.feeds), s.host, s.port, s.ws_path,
+        "ticker %s serving %d symbols from %d feed(s) on ws://%s:%d%s; quote board on http://%s:%d/",
+        __version__, len(service.table), len(service.feeds), s.host, s.port, s.ws_path, s.host, s.port,
     )  # fmt: skip
     web.run_app(
         app,
