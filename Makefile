@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/ticker serve $(if $(CONFIG),--config $(CONFIG))
 
 lint: $(STAMP)
-	$(BIN)/ruff check ticker feeds tests benchmarks
+	$(BIN)/ruff check ticker feeds tests benchmarks examples
 	$(BIN)/mypy
 
 test: $(STAMP) lint

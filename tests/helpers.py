@@ -46,13 +46,16 @@ class Running:
 
 
 @asynccontextmanager
-async def running(cfg: Config | None = None, feeds: list[Feed] | None = None) -> AsyncIterator[Running]:
+async def running(
+    cfg: Config | None = None, feeds: list[Feed] | None = None, port: int = 0
+) -> AsyncIterator[Running]:
+    """A real server on 127.0.0.1; ``port`` 0 picks a free one (give one to restart on it)."""
     cfg = cfg or config()
     service = Service(cfg, feeds=feeds)
     app = make_app(cfg, service)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = runner.addresses[0][1]
     base = f"http://127.0.0.1:{port}"

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
-from ticker import http_api
+from ticker import http_api, web_ui
 from ticker.config import Config
 from ticker.connection import Connection
 from ticker.flusher import Flusher
@@ -104,6 +104,7 @@ def make_app(config: Config, service: Service | None = None) -> web.Application:
     app.router.add_get("/readyz", http_api.readyz)
     app.router.add_get("/api/symbols", http_api.symbols)
     app.router.add_get("/api/snapshot", http_api.snapshot)
+    web_ui.add_routes(app, config.server.ws_path)
     if config.metrics.enabled:
         app.router.add_get(config.metrics.path, http_api.metrics)
     app.cleanup_ctx.append(_feeds_ctx)

@@ -45,9 +45,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     s = config.server
     worker = f" (worker {args.worker_id}, pid {os.getpid()})" if args.worker_id is not None else ""
     log.info(
-        "ticker %s serving %d symbols from %d feed(s) on ws://%s:%d%s as %s%s",
+        "ticker %s serving %d symbols from %d feed(s) on ws://%s:%d%s as %s%s; quote board on http://%s:%d/",
         __version__, len(service.table), len(service.feeds), s.host, s.port, s.ws_path,
         service.role.value if config.bus == "memory" else f"gateway on {config.bus}", worker,
+        s.host, s.port,
     )  # fmt: skip
     web.run_app(
         app,
@@ -170,6 +171,20 @@ def _positive(text: str) -> int:
     return value
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    try:
+        from ticker.watch import watch
+    except ImportError as exc:  # rich is the `watch` extra
+        print(f"ticker watch needs rich ({exc}): pip install 'ticker[watch]'", file=sys.stderr)
+        return 2
+    import asyncio
+
+    symbols = list(dict.fromkeys(s.upper() for s in args.symbols))
+    return asyncio.run(
+        watch(args.url, symbols, token=args.token, throttle_ms=args.throttle_ms, refresh_s=args.refresh)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ticker", description="Live market quotes over WebSocket.")
     parser.add_argument("--version", action="version", version=f"ticker {__version__}")
@@ -202,6 +217,22 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("check-config", help="validate a config file and print the effective config")
     p.add_argument("path")
     p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("watch", help="live terminal table of quotes from a running server")
+    p.add_argument("symbols", nargs="+", metavar="SYMBOL")
+    p.add_argument(
+        "--url",
+        default=os.environ.get("TICKER_URL", "ws://127.0.0.1:8080/ws"),
+        help="server WebSocket URL (default: $TICKER_URL or ws://127.0.0.1:8080/ws)",
+    )
+    p.add_argument(
+        "--token", default=os.environ.get("TICKER_TOKEN"), help="API token (default: $TICKER_TOKEN)"
+    )
+    p.add_argument(
+        "--throttle-ms", type=int, default=0, help="at most one update per symbol per this many ms"
+    )
+    p.add_argument("--refresh", type=float, default=0.25, help="seconds between redraws (default 0.25)")
+    p.set_defaults(func=cmd_watch)
 
     args = parser.parse_args(argv)
     try:

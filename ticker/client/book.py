@@ -1,0 +1,182 @@
+"""The client's picture of the market: the latest quote per symbol.
+
+Sans-I/O: protocol messages (already unpacked dicts) go in, :class:`Change`
+values come out. No clock, no sockets, so every rule below is unit-tested
+without a server. The rules, in the order :meth:`QuoteBook.apply` checks them:
+
+- A symbol enters the book with its ``snapshot``, which replaces whatever was
+  there (a resubscribe or a reconnect resynchronises this way).
+- An ``update`` applies on top of the current quote only when its ``seq`` is
+  higher. ``seq - previous - 1`` is the *gap*: updates the server merged by
+  conflation or throttling (the values are still right: a delta carries the
+  latest values of every field that changed). An update whose ``seq`` is not
+  higher is a leftover from before a resubscribe and is dropped.
+- An update or status for a symbol without a snapshot is dropped: it belongs
+  to a subscription already given up (see :meth:`QuoteBook.forget`).
+- ``status`` changes only the status. ``unsubscribed`` removes the symbols.
+- Unknown message types change nothing (the protocol grows by adding them).
+
+A message missing ``symbol`` or ``seq`` is the server's fault, not the
+caller's: it is dropped and counted as ``malformed``, never raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: The quote fields a snapshot carries and an update may carry.
+QUOTE_FIELDS = ("bid", "ask", "bid_size", "ask_size")
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """One symbol's top of book. ``ts`` is source time in µs since the epoch."""
+
+    symbol: str
+    seq: int
+    ts: int
+    status: str = "live"
+    bid: float | None = None
+    ask: float | None = None
+    bid_size: float | None = None
+    ask_size: float | None = None
+
+    @property
+    def mid(self) -> float | None:
+        if self.bid is None or self.ask is None:
+            return None
+        return (self.bid + self.ask) / 2
+
+    @property
+    def spread(self) -> float | None:
+        if self.bid is None or self.ask is None:
+            return None
+        return self.ask - self.bid
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one message did to the book.
+
+    ``quote`` is the symbol's quote after the message (None when the message
+    removed it or was dropped); ``gap`` counts updates merged away just before
+    this one; ``dropped`` names why a message changed nothing.
+    """
+
+    quote: Quote | None
+    gap: int = 0
+    dropped: str | None = None
+
+
+_MALFORMED = Change(None, dropped="malformed")
+_NO_SNAPSHOT = Change(None, dropped="no_snapshot")
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class QuoteBook:
+    """Latest quote per symbol, kept from snapshot, update and status messages."""
+
+    def __init__(self) -> None:
+        self._quotes: dict[str, Quote] = {}
+        #: per symbol: updates the server merged away (sum of gaps)
+        self.gaps: Counter[str] = Counter()
+        #: why messages were dropped: no_snapshot, old_seq, malformed
+        self.dropped: Counter[str] = Counter()
+
+    # ------------------------------------------------------------ reading
+
+    def __getitem__(self, symbol: str) -> Quote:
+        return self._quotes[symbol]
+
+    def get(self, symbol: str) -> Quote | None:
+        return self._quotes.get(symbol)
+
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self._quotes
+
+    def __iter__(self) -> Iterator[Quote]:
+        return iter(list(self._quotes.values()))
+
+    def __len__(self) -> int:
+        return len(self._quotes)
+
+    # ------------------------------------------------------------ writing
+
+    def apply(self, msg: Mapping[str, Any]) -> Change | None:
+        """Apply one server message; None for types that do not touch quotes."""
+        kind = msg.get("type")
+        if kind == "update":
+            change = self._update(msg)
+        elif kind == "snapshot":
+            change = self._snapshot(msg)
+        elif kind == "status":
+            change = self._status(msg)
+        elif kind == "unsubscribed":
+            self.forget(s for s in msg.get("symbols") or () if isinstance(s, str))
+            return Change(None)
+        else:
+            return None
+        if change.dropped is not None:
+            self.dropped[change.dropped] += 1
+        return change
+
+    def forget(self, symbols: Iterable[str]) -> None:
+        """Drop symbols now, so late updates for them are ignored."""
+        for s in symbols:
+            self._quotes.pop(s, None)
+
+    def mark_stale(self) -> None:
+        """Every quote turns ``stale``: the connection is gone, nothing is live."""
+        for symbol, q in self._quotes.items():
+            if q.status != "stale":
+                self._quotes[symbol] = dataclasses.replace(q, status="stale")
+
+    def _snapshot(self, msg: Mapping[str, Any]) -> Change:
+        symbol, seq, ts = msg.get("symbol"), _int(msg.get("seq")), _int(msg.get("ts"))
+        if not isinstance(symbol, str) or seq is None:
+            return _MALFORMED
+        status = msg.get("status")
+        quote = Quote(
+            symbol,
+            seq,
+            ts if ts is not None else 0,
+            status if isinstance(status, str) else "live",
+            *(msg.get(f) for f in QUOTE_FIELDS),
+        )
+        self._quotes[symbol] = quote
+        return Change(quote)
+
+    def _update(self, msg: Mapping[str, Any]) -> Change:
+        symbol, seq, ts = msg.get("symbol"), _int(msg.get("seq")), _int(msg.get("ts"))
+        if not isinstance(symbol, str) or seq is None:
+            return _MALFORMED
+        old = self._quotes.get(symbol)
+        if old is None:
+            return _NO_SNAPSHOT
+        if seq <= old.seq:
+            return Change(old, dropped="old_seq")
+        changed = {f: msg[f] for f in QUOTE_FIELDS if f in msg}
+        quote = dataclasses.replace(old, seq=seq, ts=ts if ts is not None else old.ts, **changed)
+        self._quotes[symbol] = quote
+        gap = seq - old.seq - 1
+        if gap:
+            self.gaps[symbol] += gap
+        return Change(quote, gap)
+
+    def _status(self, msg: Mapping[str, Any]) -> Change:
+        symbol, status = msg.get("symbol"), msg.get("status")
+        if not isinstance(symbol, str) or not isinstance(status, str):
+            return _MALFORMED
+        old = self._quotes.get(symbol)
+        if old is None:
+            return _NO_SNAPSHOT
+        quote = dataclasses.replace(old, status=status)
+        self._quotes[symbol] = quote
+        return Change(quote)
