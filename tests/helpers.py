@@ -16,7 +16,9 @@ from aiohttp import web
 from feeds.base import Feed
 from ticker.app import make_app
 from ticker.config import Config, from_dict
+from ticker.serve import make_runner, start_site
 from ticker.service import Service
+from ticker.tls import server_context
 
 
 def config(**sections: Any) -> Config:
@@ -53,14 +55,14 @@ async def running(
     cfg = cfg or config()
     service = Service(cfg, feeds=feeds)
     app = make_app(cfg, service)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
+    runner = make_runner(app, cfg)  # the listener `ticker serve` uses: handshake deadlines, TLS
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    port = runner.addresses[0][1]
-    base = f"http://127.0.0.1:{port}"
+    site = await start_site(runner, cfg, "127.0.0.1", port, server_context(cfg.tls))
+    port = site.port
+    secure = "s" if cfg.tls.enabled else ""
+    base = f"http{secure}://127.0.0.1:{port}"
     try:
-        yield Running(service, base, f"ws://127.0.0.1:{port}{cfg.server.ws_path}", runner)
+        yield Running(service, base, f"ws{secure}://127.0.0.1:{port}{cfg.server.ws_path}", runner)
     finally:
         await runner.cleanup()
 

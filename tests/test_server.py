@@ -95,7 +95,8 @@ async def test_partly_unknown_subscribe_subscribes_the_known_ones() -> None:
 
 
 async def test_garbage_from_one_client_does_not_disturb_another() -> None:
-    async with running() as srv, client(srv.ws_url) as good, client(srv.ws_url) as bad:
+    cfg = config(limits={"messages_per_s": 0})  # every frame must reach the parser here
+    async with running(cfg) as srv, client(srv.ws_url) as good, client(srv.ws_url) as bad:
         await good.send({"op": "subscribe", "symbols": ["EURUSD", "USDJPY"]})
         await good.until(lambda m: m["type"] == "update")
 

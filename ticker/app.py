@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
@@ -21,6 +22,7 @@ from ticker.config import Config
 from ticker.connection import Connection
 from ticker.flusher import Flusher
 from ticker.keys import FLUSHER, REGISTRY, SERVICE
+from ticker.limits import Refusal
 from ticker.log_limit import LogLimiter
 from ticker.metrics import make_registry
 from ticker.service import Service
@@ -29,29 +31,51 @@ log = logging.getLogger("ticker.app")
 
 SWEEP_INTERVAL_S = 0.25
 
+#: Refused handshakes are worth a log line, but a flood of them must not flood the log
+#: (every one is counted in ticker_handshakes_refused_total).
+_REFUSAL_LOG = LogLimiter(burst=5, interval_s=10.0)
+
 
 async def websocket(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     cfg = service.config
-    ws = web.WebSocketResponse(
-        heartbeat=cfg.server.heartbeat_s or None,
-        max_msg_size=cfg.limits.max_message_bytes,
-        compress=cfg.fanout.compression,
-        decode_text=False,
+    headers = request.headers
+    verdict = service.admission.admit(
+        peer=request.remote,
+        origin=headers.get("Origin"),
+        authorization=headers.get("Authorization"),
+        query_token=request.query.get("token"),
+        forwarded_for=headers.get("X-Forwarded-For"),
+        now=time.time(),
     )
-    await ws.prepare(request)
-    sndbuf = cfg.fanout.socket_send_buffer
-    sock = request.transport.get_extra_info("socket") if request.transport is not None else None
-    if sndbuf and sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
-    peer = request.remote or "unknown"
-    conn = Connection(service, ws, peer, request.transport, request.app[FLUSHER])
-    service.connections.add(conn)
+    if isinstance(verdict, Refusal):
+        service.fanout_stats.refused[verdict.code] += 1
+        _REFUSAL_LOG.log(
+            log, logging.INFO, verdict.code, "handshake refused: %s", verdict.message,
+            extra={"peer": request.remote, "status": verdict.status},
+        )  # fmt: skip
+        return http_api.refusal(verdict)
     try:
-        await conn.run()
+        ws = web.WebSocketResponse(
+            heartbeat=cfg.server.heartbeat_s or None,
+            max_msg_size=cfg.limits.max_message_bytes,
+            compress=cfg.fanout.compression,
+            decode_text=False,
+        )
+        await ws.prepare(request)
+        sndbuf = cfg.fanout.socket_send_buffer
+        sock = request.transport.get_extra_info("socket") if request.transport is not None else None
+        if sndbuf and sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        conn = Connection(service, ws, verdict.ip, request.transport, request.app[FLUSHER], verdict)
+        service.connections.add(conn)
+        try:
+            await conn.run()
+        finally:
+            service.connections.discard(conn)
+        return ws
     finally:
-        service.connections.discard(conn)
-    return ws
+        service.admission.release(verdict)
 
 
 async def _feeds_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -59,6 +83,8 @@ async def _feeds_ctx(app: web.Application) -> AsyncIterator[None]:
     await service.start()  # feeds, or the bus publisher/gateway link (by role)
     yield
     await service.stop()
+    states = ", ".join(f"{name}={st.value}" for name, st in service.runner.states.items())
+    log.info("feeds stopped: %s", states)
 
 
 async def _sweep_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -81,15 +107,24 @@ async def _sweep_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _close_clients(app: web.Application) -> None:
+    """Close every client with 1001; those that do not answer within half the
+    shutdown deadline are cut off, leaving the rest of it for the feeds."""
     service = app[SERVICE]
     conns = list(service.connections)
     if conns:
         log.info("closing %d client connection(s): server shutting down", len(conns))
     for conn in conns:
         conn.kill(WSCloseCode.GOING_AWAY, b"server shutting down", "server_shutdown")
-    closers = [c._closer for c in conns if c._closer is not None]
+    closers = {c._closer: c for c in conns if c._closer is not None}
     if closers:
-        await asyncio.wait(closers, timeout=service.config.server.shutdown_timeout_s)
+        _, pending = await asyncio.wait(closers, timeout=service.config.server.shutdown_timeout_s / 2)
+        for task in pending:
+            transport = closers[task].transport
+            if transport is not None:
+                transport.abort()
+        if pending:
+            log.warning("%d client(s) did not answer the close in time; cut off", len(pending))
+            await asyncio.wait(pending, timeout=0.5)
 
 
 def make_app(config: Config, service: Service | None = None) -> web.Application:

@@ -21,10 +21,9 @@ def _load(path: str | None) -> Config:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from ticker import logs
     from ticker.app import make_app
+    from ticker.serve import serve
     from ticker.service import Service
 
     config = _load(args.config)
@@ -45,23 +44,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     s = config.server
     worker = f" (worker {args.worker_id}, pid {os.getpid()})" if args.worker_id is not None else ""
     log.info(
-        "ticker %s serving %d symbols from %d feed(s) on ws://%s:%d%s as %s%s; quote board on http://%s:%d/",
-        __version__, len(service.table), len(service.feeds), s.host, s.port, s.ws_path,
+        "ticker %s serving %d symbols from %d feed(s) on %s://%s:%d%s as %s%s; "
+        "quote board on %s://%s:%d/; auth %s",
+        __version__, len(service.table), len(service.feeds), "wss" if config.tls.enabled else "ws",
+        s.host, s.port, s.ws_path,
         service.role.value if config.bus == "memory" else f"gateway on {config.bus}", worker,
-        s.host, s.port,
+        "https" if config.tls.enabled else "http", s.host, s.port, "on" if config.auth.enabled else "off",
     )  # fmt: skip
-    web.run_app(
-        app,
-        loop=new_event_loop(s.loop),
-        host=s.host,
-        port=s.port,
-        shutdown_timeout=s.shutdown_timeout_s,
-        print=None,
-        access_log=None,
-        handle_signals=True,
-        reuse_port=args.reuse_port or None,
-    )
-    return 0
+    return serve(app, config, new_event_loop(s.loop), reuse_port=args.reuse_port)
+
+
+def _file_checks(config: Config) -> list[str]:
+    """Use the files the config names (TLS, JWT key) as serve would; warnings for missing ones.
+
+    A file that exists but cannot be used is an error (ConfigError); one that does
+    not exist on this machine is only a warning: configs are often checked where
+    the secrets are not.
+    """
+    from ticker.auth import load_jwt_key
+    from ticker.tls import server_context
+
+    warnings: list[str] = []
+    files = [("tls.cert_file", config.tls.cert_file), ("tls.key_file", config.tls.key_file)]
+    files.append(("auth.jwt.key_file", config.auth.jwt.key_file if config.auth.jwt.algorithm else ""))
+    missing = {key for key, path in files if path and not os.path.exists(path)}
+    warnings += [f"{key}: {path} does not exist on this machine" for key, path in files if key in missing]
+    if config.tls.enabled and not missing & {"tls.cert_file", "tls.key_file"}:
+        server_context(config.tls)
+    if "auth.jwt.key_file" not in missing:
+        load_jwt_key(config.auth.jwt.algorithm, config.auth.jwt.key_file)
+    return warnings
 
 
 def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
@@ -160,6 +172,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
     config = load(args.path)
     collect_instruments(build_feeds(config), backups(config))  # symbol clashes between feeds
+    for warning in _file_checks(config):
+        print(f"ticker: warning: {warning}", file=sys.stderr)
     sys.stdout.write(to_toml(config))
     return 0
 
@@ -183,6 +197,31 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return asyncio.run(
         watch(args.url, symbols, token=args.token, throttle_ms=args.throttle_ms, refresh_s=args.refresh)
     )
+
+
+def cmd_new_api_key(args: argparse.Namespace) -> int:
+    import json
+
+    from ticker.auth import hash_key, new_api_key
+    from ticker.config import ApiKeyConfig
+
+    key = new_api_key()
+    try:
+        entry = ApiKeyConfig(args.name, hash_key(key), tuple(args.symbols), args.max_connections)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    print(f"# API key for {entry.name}: hand it over once; only its hash is kept.", file=sys.stderr)
+    print(key, file=sys.stderr)
+    lines = [
+        "[[auth.keys]]",
+        f"name = {json.dumps(entry.name)}",
+        f'sha256 = "{entry.sha256}"',
+        f"symbols = {json.dumps(list(entry.symbols))}",
+    ]
+    if entry.max_connections:
+        lines.append(f"max_connections = {entry.max_connections}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,6 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--refresh", type=float, default=0.25, help="seconds between redraws (default 0.25)")
     p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser(
+        "new-api-key",
+        help="make a random API key: the key goes to stderr, its [[auth.keys]] entry to stdout",
+    )
+    p.add_argument("--name", required=True, help="who the key is for (names the identity)")
+    p.add_argument("--symbols", nargs="+", default=["*"], help="symbols or glob patterns (default: all)")
+    p.add_argument("--max-connections", type=int, default=0)
+    p.set_defaults(func=cmd_new_api_key)
 
     args = parser.parse_args(argv)
     try:

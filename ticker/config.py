@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
 import os
 import tomllib
 import types
@@ -51,10 +52,135 @@ class ServerConfig:
     shutdown_timeout_s: float = field(default=5.0, metadata=_range(0, 300))
     #: Event loop: "auto" uses uvloop when it is installed, else asyncio's own.
     loop: Literal["auto", "asyncio", "uvloop"] = "auto"
+    #: Seconds a new connection gets to finish its TLS handshake and, separately, to send a
+    #: complete HTTP request; also how long an idle HTTP keep-alive connection stays open.
+    handshake_timeout_s: float = field(default=10.0, metadata=_range(0.1, 300))
+    #: Origins (``scheme://host[:port]``, ``*`` wildcards) whose browser pages may open a
+    #: WebSocket; empty = any. Requests without an Origin header (non-browsers) always may.
+    allowed_origins: tuple[str, ...] = ()
+    #: Addresses or networks (CIDR) of reverse proxies whose ``X-Forwarded-For`` is believed.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.ws_path.startswith("/"):
             raise ValueError("ws_path: must start with '/'")
+        for i, origin in enumerate(self.allowed_origins):
+            scheme, sep, host = origin.partition("://")
+            if origin != "null" and (not sep or scheme not in ("http", "https") or not host or "/" in host):
+                raise ValueError(
+                    f"allowed_origins: [{i}] {origin!r} is not an origin like 'https://dash.example.com'"
+                )
+        for i, net in enumerate(self.trusted_proxies):
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: [{i}] {net!r} is not an IP address or CIDR network"
+                ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    """``wss://`` and ``https://`` straight from the server; off while both paths are empty."""
+
+    #: PEM certificate chain (leaf first).
+    cert_file: str = ""
+    #: PEM private key of the certificate.
+    key_file: str = ""
+    #: Oldest TLS version accepted.
+    min_version: Literal["1.2", "1.3"] = "1.2"
+
+    def __post_init__(self) -> None:
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("cert_file: set both cert_file and key_file, or neither")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.cert_file)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyConfig:
+    """One static API key: only its SHA-256 is stored (``ticker new-api-key`` makes one)."""
+
+    name: str = ""
+    #: Hex SHA-256 of the key.
+    sha256: str = ""
+    #: Symbols the key may see: names or glob patterns (``EUR*``, ``XA?USD``, ``*``).
+    symbols: tuple[str, ...] = ()
+    #: Simultaneous WebSocket connections; 0 = auth.max_connections_per_identity.
+    max_connections: int = field(default=0, metadata=_range(0, 1_000_000))
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("name: required (it names the identity in logs and limits)")
+        if len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256):
+            raise ValueError("sha256: must be 64 lowercase hex digits (the SHA-256 of the key)")
+        _check_patterns(self.symbols)
+
+
+def _check_patterns(patterns: tuple[str, ...]) -> None:
+    if not patterns:
+        raise ValueError("symbols: at least one symbol or pattern is required")
+    for i, p in enumerate(patterns):
+        if not p or len(p) > 64:
+            raise ValueError(f"symbols: [{i}] must be 1 to 64 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class JwtConfig:
+    """JSON Web Tokens signed by your identity provider."""
+
+    #: "" = JWTs are not accepted.
+    algorithm: Literal["", "HS256", "RS256"] = ""
+    #: HS256: file holding the shared secret (at least 32 bytes); RS256: the PEM public key.
+    key_file: str = ""
+    #: Required ``iss`` claim ("" = not checked).
+    issuer: str = ""
+    #: Required ``aud`` claim ("" = not checked).
+    audience: str = ""
+    #: Clock skew tolerated on ``exp`` and ``nbf``.
+    leeway_s: float = field(default=30.0, metadata=_range(0, 3600))
+    #: Claim listing the symbol patterns (a list, or a space-separated string).
+    symbols_claim: str = "symbols"
+    #: Optional integer claim overriding auth.max_connections_per_identity.
+    max_connections_claim: str = "max_connections"
+
+    def __post_init__(self) -> None:
+        if self.algorithm and not self.key_file:
+            raise ValueError(f"key_file: required for algorithm {self.algorithm}")
+        if not self.symbols_claim:
+            raise ValueError("symbols_claim: must not be empty")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """Who may connect and which symbols each identity may see."""
+
+    enabled: bool = False
+    #: A client that gave no token in the handshake must send ``{"op":"auth"}`` within this.
+    timeout_s: float = field(default=10.0, metadata=_range(0.1, 600))
+    #: Simultaneous WebSocket connections per identity unless its key or token says otherwise.
+    max_connections_per_identity: int = field(default=20, metadata=_range(1, 1_000_000))
+    #: Send a ``token_expiring`` warning this long before a token expires.
+    expiry_warning_s: float = field(default=60.0, metadata=_range(0, 86_400))
+    keys: tuple[ApiKeyConfig, ...] = ()
+    jwt: JwtConfig = field(default_factory=JwtConfig)
+
+    def __post_init__(self) -> None:
+        if self.enabled and not self.keys and not self.jwt.algorithm:
+            raise ValueError(
+                "enabled: auth is on but there are no keys and no jwt.algorithm: nobody could log in"
+            )
+        names: set[str] = set()
+        hashes: set[str] = set()
+        for i, key in enumerate(self.keys):
+            if key.name in names:
+                raise ValueError(f"keys: [{i}] name {key.name!r} is used twice")
+            if key.sha256 in hashes:
+                raise ValueError(f"keys: [{i}] ({key.name}) has the same sha256 as another key")
+            names.add(key.name)
+            hashes.add(key.sha256)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +188,16 @@ class LimitsConfig:
     max_symbols_per_connection: int = field(default=200, metadata=_range(1, 100_000))
     #: Largest client message accepted; larger ones close the connection with 1009.
     max_message_bytes: int = field(default=65_536, metadata=_range(256, 16 * 1024 * 1024))
+    #: WebSocket connections open at once; more get HTTP 503.
+    max_connections: int = field(default=50_000, metadata=_range(1, 10_000_000))
+    #: WebSocket connections per client IP (IPv6: per /64); more get HTTP 429. 0 = no limit.
+    max_connections_per_ip: int = field(default=0, metadata=_range(0, 10_000_000))
+    #: Client messages per second per connection (token bucket refill); 0 = no limit.
+    messages_per_s: float = field(default=50.0, metadata=_range(0, 1_000_000))
+    #: Token bucket size: messages a connection may send in a burst.
+    message_burst: int = field(default=100, metadata=_range(1, 1_000_000))
+    #: Refused messages in one over-the-limit episode before the connection is closed (1008).
+    rate_limit_close_after: int = field(default=100, metadata=_range(1, 1_000_000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +310,8 @@ class Config:
     #: Entries (batches of ticks) each feed's Redis stream keeps for gateways catching up.
     bus_stream_maxlen: int = field(default=10_000, metadata=_range(100, 10_000_000))
     server: ServerConfig = field(default_factory=ServerConfig)
+    tls: TlsConfig = field(default_factory=TlsConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     fanout: FanoutConfig = field(default_factory=FanoutConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)

@@ -23,6 +23,7 @@ from ticker.protocol import encode_warning
 from ticker.slow_consumer import SlowConsumerGuard, Verdict
 
 if TYPE_CHECKING:
+    from ticker.handshake import Admitted
     from ticker.service import Service
 
 log = logging.getLogger("ticker.connection")
@@ -51,6 +52,7 @@ class Connection:
         peer: str,
         transport: asyncio.Transport | None,
         flusher: Flusher,
+        admitted: Admitted | None = None,
     ) -> None:
         self.service = service
         self.ws = ws
@@ -62,7 +64,7 @@ class Connection:
         #: Per-frame latency goes to a plain list, binned by the sweep (see Histogram).
         self._record_latency = self.stats.fanout_latency.deferred.append
         self.outbox = service.new_outbox(self._notify)
-        self.session = service.new_session(self.outbox)
+        self.session = service.new_session(self.outbox, admitted)
         self.guard = SlowConsumerGuard(service.slow_policy)
         self.close_reason = "client"
         #: Direct writes need a plain transport; permessage-deflate goes through aiohttp.
@@ -110,15 +112,26 @@ class Connection:
         clock = time.monotonic
         async for msg in self.ws:
             if msg.type is _TEXT:
-                session.receive(msg.data, clock())
+                close = session.receive(msg.data, clock())
             elif msg.type is WSMsgType.BINARY:
-                session.receive_binary(clock())
+                close = session.receive_binary(clock())
             else:  # ERROR: aiohttp has already closed the socket with the right code
                 if self.close_reason == "client":
-                    code = getattr(msg.data, "code", None)
-                    too_big = code == WSCloseCode.MESSAGE_TOO_BIG
-                    self.close_reason = "message_too_big" if too_big else "protocol_error"
+                    self.close_reason = self._error_reason(msg.data)
                 break
+            if close is not None:
+                self.kill(close.code, close.frame_reason(), close.reason)
+        # A missed pong closes the socket without an ERROR message when no read was pending.
+        if self.close_reason == "client" and isinstance(self.ws.exception(), TimeoutError):
+            self.close_reason = "heartbeat_timeout"
+
+    @staticmethod
+    def _error_reason(exc: object) -> str:
+        if isinstance(exc, TimeoutError):  # aiohttp's heartbeat: no pong in time
+            return "heartbeat_timeout"
+        if getattr(exc, "code", None) == WSCloseCode.MESSAGE_TOO_BIG:
+            return "message_too_big"
+        return "protocol_error"
 
     def _notify(self) -> None:
         """The outbox has something to send (or a throttled update to time)."""
@@ -232,6 +245,14 @@ class Connection:
                 await send(frame, _TEXT)
         except (ConnectionError, RuntimeError):
             pass  # the socket went away; the reader sees it too
+
+    def check_session(self, now: float) -> None:
+        """The session's timers: auth deadline, token expiry."""
+        if self._closer is not None:
+            return
+        close = self.session.check(now)
+        if close is not None:
+            self.kill(close.code, close.frame_reason(), close.reason)
 
     # ------------------------------------------------------------ slow consumers
 

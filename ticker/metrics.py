@@ -50,7 +50,7 @@ from feeds.runner import FeedState
 from ticker import __version__
 from ticker.model import Status
 from ticker.protocol import ErrorCode
-from ticker.stats import CLOSE_REASONS, Histogram
+from ticker.stats import CLOSE_REASONS, REFUSAL_REASONS, Histogram
 from ticker.table import Reject
 
 if TYPE_CHECKING:
@@ -222,6 +222,13 @@ class ServiceCollector(Collector):
             "WebSocket connections closed, by reason.",
             ["reason"],
             _with_known(fs.closed, CLOSE_REASONS),
+        )
+        yield _family(
+            _COUNTER,
+            "ticker_handshakes_refused",
+            "WebSocket handshakes refused before the upgrade (HTTP 401/403/429/503), by reason.",
+            ["reason"],
+            _with_known(fs.refused, REFUSAL_REASONS),
         )
         yield _GAUGE(
             "ticker_subscriptions",

@@ -12,7 +12,7 @@ A server frame carries one message object or a JSON array of them
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -22,6 +22,7 @@ RequestId = int | str | None
 MAX_ID_LENGTH = 64
 MAX_SYMBOL_LENGTH = 32
 MAX_THROTTLE_MS = 60_000
+MAX_TOKEN_LENGTH = 8192
 _MAX_SAFE_INT = 2**53
 
 
@@ -31,6 +32,33 @@ class ErrorCode:
     UNKNOWN_OP = "unknown_op"
     UNKNOWN_SYMBOL = "unknown_symbol"
     TOO_MANY_SYMBOLS = "too_many_symbols"
+    NOT_ENTITLED = "not_entitled"
+    RATE_LIMITED = "rate_limited"
+    UNAUTHENTICATED = "unauthenticated"
+    AUTH_FAILED = "auth_failed"
+
+
+class CloseCode:
+    """WebSocket close codes the server sends (RFC 6455 §7.4)."""
+
+    GOING_AWAY = 1001
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    TRY_AGAIN_LATER = 1013
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """The session's verdict that the connection must end."""
+
+    code: int
+    #: Sent in the close frame (kept under the 123-byte limit).
+    message: str
+    #: Label for the ``ticker_connections_closed_total`` metric.
+    reason: str
+
+    def frame_reason(self) -> bytes:
+        return self.message.encode()[:120]
 
 
 class ProtocolError(Exception):
@@ -74,7 +102,13 @@ class Ping:
     id: RequestId = None
 
 
-Request = Subscribe | Unsubscribe | Ping
+@dataclass(frozen=True, slots=True)
+class Auth:
+    token: str = field(repr=False)  # never in logs or reprs
+    id: RequestId = None
+
+
+Request = Subscribe | Unsubscribe | Ping | Auth
 Parser = Callable[[dict[str, Any], RequestId], Any]
 
 
@@ -116,11 +150,19 @@ def _parse_ping(msg: dict[str, Any], id: RequestId) -> Ping:
     return Ping(id)
 
 
+def _parse_auth(msg: dict[str, Any], id: RequestId) -> Auth:
+    token = msg.get("token")
+    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
+        raise _bad(f"field 'token' must be a string of 1 to {MAX_TOKEN_LENGTH} characters", id, "token")
+    return Auth(token, id)
+
+
 #: op name -> parser. Extensions register here.
 PARSERS: dict[str, Parser] = {
     "subscribe": _parse_subscribe,
     "unsubscribe": _parse_unsubscribe,
     "ping": _parse_ping,
+    "auth": _parse_auth,
 }
 
 
@@ -208,6 +250,13 @@ def encode_unsubscribed(id: RequestId, symbols: Sequence[str]) -> bytes:
 def encode_pong(id: RequestId, ts: int) -> bytes:
     obj = _with_id({"type": "pong"}, id)
     obj["ts"] = ts
+    return orjson.dumps(obj)
+
+
+def encode_authenticated(id: RequestId, identity: str, expires_at: float | None) -> bytes:
+    obj = _with_id({"type": "authenticated"}, id)
+    obj["identity"] = identity
+    obj["expires_at"] = None if expires_at is None else int(expires_at * 1_000_000)
     return orjson.dumps(obj)
 
 

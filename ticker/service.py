@@ -26,9 +26,13 @@ import numpy as np
 from feeds.base import Feed
 from feeds.registry import build_feed
 from feeds.runner import FeedRunner, FeedState
+from ticker.access import Access
+from ticker.auth import Authenticator
 from ticker.config import Config, ConfigError, FeedCommon
+from ticker.handshake import Admission, Admitted
 from ticker.hub import Hub
 from ticker.ingest import FeedSink, Gate, Ingest, Row
+from ticker.limits import InboundRate
 from ticker.model import Instrument, Status
 from ticker.outbox import Outbox
 from ticker.outliers import OutlierFilter
@@ -165,6 +169,8 @@ class Service:
         )
         self.connections: set[Connection] = set()
         self.started_at = time.time()
+        self.authenticator = Authenticator.from_config(config.auth) if config.auth.enabled else None
+        self.admission = Admission(config, self.authenticator)
         self.bus_stats: BusStats | None = None
         self.publisher: BusPublisher | None = None
         self.gateway: GatewayLink | None = None
@@ -367,14 +373,37 @@ class Service:
             notify=notify,
         )
 
-    def new_session(self, outbox: Outbox) -> Session:
+    def new_session(self, outbox: Outbox, admitted: Admitted | None = None) -> Session:
+        now = self.clock()
+        lim = self.config.limits
+        rate = None
+        if lim.messages_per_s:
+            rate = InboundRate(lim.messages_per_s, lim.message_burst, lim.rate_limit_close_after, now)
         return Session(
             self.table,
             self.hub,
             self.encoder,
             outbox,
             self.fanout_stats,
-            max_symbols=self.config.limits.max_symbols_per_connection,
+            max_symbols=lim.max_symbols_per_connection,
+            access=self._access(admitted, now),
+            rate=rate,
+        )
+
+    def _access(self, admitted: Admitted | None, now: float) -> Access:
+        if self.authenticator is None:
+            return Access()
+        if admitted is None:  # our bug: the handshake must go through admission
+            raise ValueError("auth is enabled: a session needs the connection's admission")
+        a = self.config.auth
+        admission = self.admission
+        return Access(
+            login=lambda token, wall: admission.login(admitted, token, wall),
+            identity=admitted.identity,
+            now=now,
+            wall=time.time(),
+            auth_timeout_s=a.timeout_s,
+            warn_before_s=a.expiry_warning_s,
         )
 
     # ------------------------------------------------------------ state
@@ -409,6 +438,7 @@ class Service:
             self.fanout_stats.queue_depth.observe_many(depths)
         for conn in conns:
             conn.check_slow(now)
+            conn.check_session(now)
         if self.role is Role.GATEWAY:
             return  # staleness and failover are the feed process's calls; the bus carries them
         stale, switches = self.sources.sweep(now, self.table.status, self.table.applied_at)

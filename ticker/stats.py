@@ -132,6 +132,21 @@ CLOSE_REASONS: tuple[str, ...] = (
     "message_too_big",
     "slow_consumer",
     "server_shutdown",
+    "heartbeat_timeout",
+    "rate_limited",
+    "auth_timeout",
+    "auth_failed",
+    "token_expired",
+)
+
+#: Why WebSocket handshakes are refused before the upgrade (``FanoutStats.refused`` keys).
+REFUSAL_REASONS: tuple[str, ...] = (
+    "unauthenticated",
+    "not_entitled",
+    "origin_not_allowed",
+    "server_full",
+    "too_many_connections_per_ip",
+    "too_many_connections_per_identity",
 )
 
 
@@ -151,6 +166,8 @@ class FanoutStats:
         self.closed: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        #: WebSocket handshakes refused before the upgrade, by reason.
+        self.refused: Counter[str] = Counter()
         self.fanout_latency = Histogram(LATENCY_BUCKETS)
         self.queue_depth = Histogram(DEPTH_BUCKETS)
 
