@@ -27,6 +27,22 @@ from prometheus_client.parser import text_string_to_metric_families
 from benchmarks.loadgen import LAT_BINS
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+HERE = Path(__file__).resolve().parent
+NATIVE = HERE / ".build" / "loadgen"
+
+
+def native_loadgen() -> Path | None:
+    """The C load generator, compiled on first use; None when no C compiler works."""
+    src = HERE / "loadgen.c"
+    if NATIVE.exists() and NATIVE.stat().st_mtime >= src.stat().st_mtime:
+        return NATIVE
+    NATIVE.parent.mkdir(exist_ok=True)
+    cc = os.environ.get("CC", "cc")
+    try:
+        subprocess.run([cc, "-O2", "-o", str(NATIVE), str(src)], check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return NATIVE
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -141,6 +157,7 @@ class Load:
     k: int = 10
     stalled: int = 0
     deflate: bool = False
+    python_loadgen: bool = False  # force the Python generator (the C one is used when it builds)
     processes: int = 0  # 0 = one per 250 connections (min 1, max 4)
     warmup_s: float = 3.0
     duration_s: float = 10.0
@@ -164,6 +181,7 @@ class Result:
     counters: dict[str, float] = field(default_factory=dict)
     close_codes: dict[str, int] = field(default_factory=dict)
     warnings: int = 0
+    generator: str = "python"
 
     @property
     def delivery_ratio(self) -> float:
@@ -202,19 +220,25 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: s
         end_at = start_at + load.duration_s
         gens = []
         first = 0
+        native = None if load.deflate or load.python_loadgen else native_loadgen()
+        edges = tempfile.TemporaryFile()
+        edges.write("\n".join(str(int(e)) for e in LAT_BINS).encode() + b"\n")
         for n, st in zip(per, stalled, strict=True):
-            gens.append(
-                subprocess.Popen(
-                    [
-                        sys.executable, "-m", "benchmarks.loadgen", "--port", str(srv.port),
-                        "--connections", str(n), "--first", str(first), "--k", str(load.k),
-                        "--symbols", ",".join(symbols), "--stalled", str(st),
-                        "--start-at", str(start_at), "--end-at", str(end_at),
-                        *(["--deflate"] if load.deflate else []),
-                    ],
-                    stdout=subprocess.PIPE,
-                )
-            )  # fmt: skip
+            if native is not None:
+                cmd = [
+                    str(native), "127.0.0.1", str(srv.port), "/ws", str(n), str(first), str(load.k),
+                    ",".join(symbols), str(st), repr(start_at), repr(end_at),
+                ]
+            else:
+                cmd = [
+                    sys.executable, "-m", "benchmarks.loadgen", "--port", str(srv.port),
+                    "--connections", str(n), "--first", str(first), "--k", str(load.k),
+                    "--symbols", ",".join(symbols), "--stalled", str(st),
+                    "--start-at", str(start_at), "--end-at", str(end_at),
+                    *(["--deflate"] if load.deflate else []),
+                ]
+            edges.seek(0)
+            gens.append(subprocess.Popen(cmd, stdin=edges, stdout=subprocess.PIPE))
             first += n
         time.sleep(max(start_at - time.time(), 0))
         seq0 = {s["symbol"]: s["seq"] for s in srv.symbols()}
@@ -265,6 +289,7 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: s
             counters=counters,
             close_codes=codes,
             warnings=sum(o["warnings"] for o in outs),
+            generator=outs[0].get("generator", "python"),
         )
     except Exception:
         if own:

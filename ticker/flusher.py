@@ -13,11 +13,12 @@ fuller exactly when the server is loaded, and an idle server adds no delay.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Protocol
 
 
 class Flushable(Protocol):
-    def flush(self) -> None: ...
+    def flush(self, now: float) -> None: ...
 
 
 class Flusher:
@@ -36,5 +37,6 @@ class Flusher:
     def run(self) -> None:
         self._scheduled = False
         marked, self._marked = self._marked, []
+        now = time.monotonic()  # one clock read per pass, not per connection
         for conn in marked:
-            conn.flush()
+            conn.flush(now)

@@ -48,13 +48,13 @@ class Outbox:
         "_notify",
         "high_water",
         "max_frame_bytes",
-        "_queue",
+        "queue",
         "_merging",
-        "_held",
+        "held",
         "_interval",
         "_next_ok",
         "_bytes",
-        "_since",
+        "since",
         "_nslots",
     )
 
@@ -72,19 +72,23 @@ class Outbox:
         self._notify = notify
         self.high_water = high_water
         self.max_frame_bytes = max_frame_bytes
-        self._queue: deque[bytes | _Slot] = deque()
+        #: Pending messages, oldest first. Read-only outside this class (the
+        #: writer tests it for emptiness without a method call).
+        self.queue: deque[bytes | _Slot] = deque()
         self._merging: dict[int, _Slot] = {}
-        self._held: dict[int, int] = {}
+        #: Throttled symbols with an update waiting for its interval: sid -> mask.
+        self.held: dict[int, int] = {}
         self._interval: dict[int, float] = {}
         self._next_ok: dict[int, float] = {}
         self._bytes = 0
-        self._since = 0.0
+        #: When the queue last went from empty to non-empty (see :meth:`lag`).
+        self.since = 0.0
         self._nslots = 0
 
     # ------------------------------------------------------------ inspection
 
     def __len__(self) -> int:
-        return len(self._queue)
+        return len(self.queue)
 
     @property
     def pending_bytes(self) -> int:
@@ -93,18 +97,18 @@ class Outbox:
     def lag(self, now: float) -> float:
         """Seconds since the queue was last empty: an upper bound on the age
         of the oldest pending message (0 when nothing is pending)."""
-        return now - self._since if self._queue else 0.0
+        return now - self.since if self.queue else 0.0
 
     def next_due(self) -> float | None:
         """When the earliest held (throttled) update may be released."""
-        if not self._held:
+        if not self.held:
             return None
-        return min(self._next_ok[sid] for sid in self._held)
+        return min(self._next_ok[sid] for sid in self.held)
 
     # ------------------------------------------------------------ pushing
 
     def _wake(self, now: float) -> None:
-        self._since = now
+        self.since = now
         if self._notify is not None:
             self._notify()
 
@@ -112,38 +116,38 @@ class Outbox:
         """Queue a control message (never merged). ``sid`` names the symbol
         it is about, if any."""
         if sid >= 0:
-            if sid in self._held:
+            if sid in self.held:
                 self._release(sid, now)
             self._merging.pop(sid, None)
         self._append(payload, now)
 
     def _append(self, payload: bytes, now: float) -> None:
-        if not self._queue:
+        if not self.queue:
             self._wake(now)
-        self._queue.append(payload)
+        self.queue.append(payload)
         self._bytes += len(payload)
 
     def push_front(self, payload: bytes, now: float) -> None:
         """Queue a control message ahead of everything pending (warnings)."""
-        if not self._queue:
+        if not self.queue:
             self._wake(now)
-        self._queue.appendleft(payload)
+        self.queue.appendleft(payload)
         self._bytes += len(payload)
 
     def push_update(self, sid: int, mask: int, payload: bytes, now: float) -> None:
         """Queue an update for ``sid``; ``payload`` is its shared encoding."""
         if self._interval and sid in self._interval:
-            if sid in self._held:
-                self._held[sid] |= mask
+            if sid in self.held:
+                self.held[sid] |= mask
                 self._stats.conflated += 1
                 return
             if now < self._next_ok[sid]:
-                if not self._held and self._notify is not None:
+                if not self.held and self._notify is not None:
                     self._notify()  # the writer must arm its timer
-                self._held[sid] = mask
+                self.held[sid] = mask
                 return
             self._next_ok[sid] = now + self._interval[sid]
-        queue = self._queue
+        queue = self.queue
         if len(queue) < self.high_water:
             if not queue:
                 self._wake(now)
@@ -171,19 +175,19 @@ class Outbox:
         else:
             self._interval.pop(sid, None)
             self._next_ok.pop(sid, None)
-            mask = self._held.pop(sid, 0)
+            mask = self.held.pop(sid, 0)
             if mask:
                 self._append(self._encode(sid, mask), now)
 
     def release_due(self, now: float) -> None:
         """Queue every held update whose interval has passed."""
-        if not self._held:
+        if not self.held:
             return
-        for sid in [s for s in self._held if self._next_ok[s] <= now]:
+        for sid in [s for s in self.held if self._next_ok[s] <= now]:
             self._release(sid, now)
 
     def _release(self, sid: int, now: float) -> None:
-        mask = self._held.pop(sid)
+        mask = self.held.pop(sid)
         self._next_ok[sid] = now + self._interval[sid]
         self._append(self._encode(sid, mask), now)
 
@@ -192,7 +196,7 @@ class Outbox:
         slot = self._merging.pop(sid, None)
         if slot is not None:
             slot.mask = -1  # skipped when taken
-        self._held.pop(sid, None)
+        self.held.pop(sid, None)
         self._interval.pop(sid, None)
         self._next_ok.pop(sid, None)
 
@@ -200,7 +204,7 @@ class Outbox:
 
     def take_frame(self) -> bytes | None:
         """Everything pending (up to ``max_frame_bytes``) as one frame."""
-        queue = self._queue
+        queue = self.queue
         if not queue:
             return None
         parts: list[bytes]
@@ -219,7 +223,7 @@ class Outbox:
         return b"[" + b",".join(parts) + b"]"
 
     def _take_some(self) -> list[bytes]:
-        queue = self._queue
+        queue = self.queue
         parts: list[bytes] = []
         size = 0
         limit = self.max_frame_bytes
@@ -244,10 +248,10 @@ class Outbox:
 
     def drop_all(self) -> int:
         """Discard everything pending (the connection is closing); returns the count."""
-        n = len(self._queue) + len(self._held)
-        self._queue.clear()
+        n = len(self.queue) + len(self.held)
+        self.queue.clear()
         self._merging.clear()
-        self._held.clear()
+        self.held.clear()
         self._bytes = 0
         self._nslots = 0
         self._stats.dropped += n
