@@ -221,25 +221,26 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: s
         gens = []
         first = 0
         native = None if load.deflate or load.python_loadgen else native_loadgen()
-        edges = tempfile.TemporaryFile()
-        edges.write("\n".join(str(int(e)) for e in LAT_BINS).encode() + b"\n")
-        for n, st in zip(per, stalled, strict=True):
-            if native is not None:
-                cmd = [
-                    str(native), "127.0.0.1", str(srv.port), "/ws", str(n), str(first), str(load.k),
-                    ",".join(symbols), str(st), repr(start_at), repr(end_at),
-                ]
-            else:
-                cmd = [
-                    sys.executable, "-m", "benchmarks.loadgen", "--port", str(srv.port),
-                    "--connections", str(n), "--first", str(first), "--k", str(load.k),
-                    "--symbols", ",".join(symbols), "--stalled", str(st),
-                    "--start-at", str(start_at), "--end-at", str(end_at),
-                    *(["--deflate"] if load.deflate else []),
-                ]
-            edges.seek(0)
-            gens.append(subprocess.Popen(cmd, stdin=edges, stdout=subprocess.PIPE))
-            first += n
+        with tempfile.TemporaryDirectory(prefix="ticker-bench-") as tmp:
+            edges_file = Path(tmp) / "edges"
+            edges_file.write_text("\n".join(str(int(e)) for e in LAT_BINS) + "\n")
+            for n, st in zip(per, stalled, strict=True):
+                if native is not None:
+                    cmd = [
+                        str(native), "127.0.0.1", str(srv.port), "/ws", str(n), str(first), str(load.k),
+                        ",".join(symbols), str(st), repr(start_at), repr(end_at),
+                    ]
+                else:
+                    cmd = [
+                        sys.executable, "-m", "benchmarks.loadgen", "--port", str(srv.port),
+                        "--connections", str(n), "--first", str(first), "--k", str(load.k),
+                        "--symbols", ",".join(symbols), "--stalled", str(st),
+                        "--start-at", str(start_at), "--end-at", str(end_at),
+                        *(["--deflate"] if load.deflate else []),
+                    ]
+                with edges_file.open("rb") as edges:  # its own open file: its own offset
+                    gens.append(subprocess.Popen(cmd, stdin=edges, stdout=subprocess.PIPE))
+                first += n
         time.sleep(max(start_at - time.time(), 0))
         seq0 = {s["symbol"]: s["seq"] for s in srv.symbols()}
         cpu0, t0 = srv.cpu_s(), time.time()
