@@ -156,6 +156,7 @@ class Load:
     clients: int = 500
     k: int = 10
     stalled: int = 0
+    stalled_k: int = 0  # symbols per stalled connection (0 = k); the C generator only
     deflate: bool = False
     python_loadgen: bool = False  # force the Python generator (the C one is used when it builds)
     processes: int = 0  # 0 = one per 250 connections (min 1, max 4)
@@ -228,7 +229,7 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: s
                 if native is not None:
                     cmd = [
                         str(native), "127.0.0.1", str(srv.port), "/ws", str(n), str(first), str(load.k),
-                        ",".join(symbols), str(st), repr(start_at), repr(end_at),
+                        ",".join(symbols), str(st), repr(start_at), repr(end_at), str(load.stalled_k),
                     ]
                 else:
                     cmd = [

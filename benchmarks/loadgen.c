@@ -109,6 +109,8 @@ int main(int argc, char **argv) {
     int nconn = atoi(argv[4]), first = atoi(argv[5]), k = atoi(argv[6]);
     char *symbols = strdup(argv[7]); int stalled = atoi(argv[8]);
     double start_at = atof(argv[9]), end_at = atof(argv[10]);
+    /* stalled connections subscribe to this many symbols (0: k) with a 4 KiB receive buffer */
+    int stalled_k = argc > 11 ? atoi(argv[11]) : 0;
     /* histogram edges from stdin */
     edges = malloc(sizeof(long long) * 4096); long long v;
     while (nedges < 4096 && scanf("%lld", &v) == 1) edges[nedges++] = v;
@@ -133,6 +135,7 @@ int main(int argc, char **argv) {
             c->buf = malloc(BUF);
             c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
             int one = 1; setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            if (c->stalled) { int small = 4096; setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small); }
             connect(c->fd, (struct sockaddr *)&sa, sizeof sa);
             struct epoll_event e = {.events = EPOLLOUT | EPOLLIN, .data.ptr = c};
             epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e);
@@ -153,9 +156,11 @@ int main(int argc, char **argv) {
                 if (strncmp(c->buf, "HTTP/1.1 101", 12)) { fprintf(stderr, "upgrade refused: %.200s\n", c->buf); return 1; }
                 size_t rest = c->len - (eoh + 4 - c->buf); memmove(c->buf, eoh + 4, rest); c->len = rest;
                 c->state = 2; pending--;
-                if (k > 0) {
+                int kk = c->stalled && stalled_k ? stalled_k : k;
+                if (kk > nsym) kk = nsym;
+                if (kk > 0) {
                     char json[8192]; int off = snprintf(json, sizeof json, "{\"op\":\"subscribe\",\"id\":%d,\"symbols\":[", first + c->index);
-                    for (int j = 0; j < k; j++) off += snprintf(json + off, sizeof json - off, "%s\"%s\"", j ? "," : "", syms[((first + c->index) * k + j) % nsym]);
+                    for (int j = 0; j < kk; j++) off += snprintf(json + off, sizeof json - off, "%s\"%s\"", j ? "," : "", syms[((first + c->index) * k + j) % nsym]);
                     snprintf(json + off, sizeof json - off, "]}");
                     send_subscribe(c, json);
                 }

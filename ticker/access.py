@@ -49,6 +49,10 @@ class AccessEvent(enum.Enum):
 
 
 class Access:
+    __slots__ = (
+        "_login", "_next", "auth_timeout_s", "expires_mono", "identity", "state", "warn_before_s",
+    )  # fmt: skip
+
     def __init__(
         self,
         *,

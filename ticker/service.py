@@ -430,6 +430,7 @@ class Service:
         happens to wake, and the writer's per-frame path does one thing less.
         """
         self.fanout_stats.fanout_latency.flush()
+        self.fanout_stats.queue_depth.flush()
         for feed in self.feed_stats.values():
             feed.latency.flush()
         conns = list(self.connections)

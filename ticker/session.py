@@ -65,6 +65,11 @@ def _symbols_error(code: str, what: str, names: list[str], id: object, rest: str
 
 
 class Session:
+    __slots__ = (
+        "table", "hub", "encoder", "outbox", "stats", "max_symbols", "access", "rate",
+        "_wall", "subscriptions", "closed", "ending",
+    )  # fmt: skip
+
     def __init__(
         self,
         table: SymbolTable,
@@ -92,13 +97,6 @@ class Session:
         self.closed = False
         #: Set once the session has decided the connection must end.
         self.ending: Close | None = None
-        #: request type -> handler; a handler may return a Close to end the connection.
-        self.handlers: dict[type, Callable[[Any, float], Close | None]] = {
-            Subscribe: self._subscribe,
-            Unsubscribe: self._unsubscribe,
-            Ping: self._ping,
-            Auth: self._auth,
-        }
 
     # ------------------------------------------------------------ input
 
@@ -113,7 +111,7 @@ class Session:
         except ProtocolError as exc:
             self.error(exc, now)
             return None
-        handler = self.handlers.get(type(request))
+        handler = HANDLERS.get(type(request))
         if handler is None:  # a parser registered without a handler: our bug, not the client's
             raise TypeError(f"no handler for {type(request).__name__}")
         if not self.access.authenticated and not isinstance(request, _BEFORE_AUTH):
@@ -121,7 +119,7 @@ class Session:
             return None
         self.stats.requests[type(request).__name__.lower()] += 1
         try:
-            return self._end(handler(request, now))
+            return self._end(handler(self, request, now))
         except ProtocolError as exc:
             self.error(exc, now)
             return None
@@ -324,3 +322,14 @@ class Session:
         for sid in self.subscriptions:
             self.hub.remove(sid, self.outbox)
         self.subscriptions.clear()
+
+
+#: Request type -> handler; a handler may return a Close to end the connection.
+#: A class-level table, not per session: 10,000 idle sessions should not each
+#: carry a dict of bound methods. New ops register their handler here.
+HANDLERS: dict[type, Callable[[Session, Any, float], Close | None]] = {
+    Subscribe: Session._subscribe,
+    Unsubscribe: Session._unsubscribe,
+    Ping: Session._ping,
+    Auth: Session._auth,
+}
