@@ -50,9 +50,9 @@ class ServerConfig:
     heartbeat_s: float = field(default=30.0, metadata=_range(0, 3600))
     #: Seconds to wait for clients and feeds when shutting down.
     shutdown_timeout_s: float = field(default=5.0, metadata=_range(0, 300))
-    #: Event loop. asyncio's own is the default: on the benchmark machine it gives
-    #: lower latency (p50 4.5 vs 9 ms at 100k msg/s), uvloop ~10% less CPU per
-    #: message (docs/benchmarks.md). "auto" uses uvloop when it is installed.
+    #: Event loop. asyncio's own is the default; uvloop (an optional extra) used 2-10%
+    #: less CPU per message on the benchmark machine with no latency difference beyond
+    #: noise (docs/benchmarks.md). "auto" uses uvloop when it is installed.
     loop: Literal["auto", "asyncio", "uvloop"] = "asyncio"
     #: Seconds a new connection gets to finish its TLS handshake and, separately, to send a
     #: complete HTTP request; also how long an idle HTTP keep-alive connection stays open.
