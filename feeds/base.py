@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from ticker.model import Instrument, Tick, TickBatch
 
@@ -36,6 +37,34 @@ class TickSink(Protocol):
     def connection_lost(self, reason: str) -> None:
         """The feed's source went away and it will reconnect: its symbols turn
         stale now rather than when the staleness timer notices."""
+
+
+class LocalRows(Protocol):
+    """Columns of ticks whose ``idx`` indexes a feed's own symbol list (read-only)."""
+
+    @property
+    def idx(self) -> npt.NDArray[Any]: ...
+    @property
+    def bid(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def ask(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def bid_size(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def ask_size(self) -> npt.NDArray[np.float64]: ...
+
+
+def to_batch(rows: LocalRows, sids: np.ndarray, sl: slice, ts: np.ndarray) -> TickBatch:
+    """Rows ``sl`` as a :class:`TickBatch` of table ids (``sids[i]`` is the table id
+    of the feed's i-th symbol) with timestamps ``ts``."""
+    return TickBatch(
+        sid=sids[rows.idx[sl]],
+        bid=rows.bid[sl],
+        ask=rows.ask[sl],
+        bid_size=rows.bid_size[sl],
+        ask_size=rows.ask_size[sl],
+        ts=ts,
+    )
 
 
 class Feed(abc.ABC):

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from feeds.base import Feed, TickSink
+from feeds.base import Feed, TickSink, to_batch
 from feeds.catalog import DEFAULT_SYMBOLS, InstrumentSpec, spec, universe
-from ticker.model import Instrument, TickBatch
+from ticker.model import Instrument
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
 _SIZE_STEPS = np.array([0.5, 1.0, 1.0, 2.0, 2.0, 3.0, 5.0, 10.0])
@@ -223,14 +223,7 @@ class SyntheticFeed(Feed):
             if end > cursor:
                 sl = slice(cursor, end)
                 sink.publish(
-                    TickBatch(
-                        sid=sids[pending.idx[sl]],
-                        bid=pending.bid[sl],
-                        ask=pending.ask[sl],
-                        bid_size=pending.bid_size[sl],
-                        ask_size=pending.ask_size[sl],
-                        ts=start_us + (pending.t[sl] * 1e6).astype(np.int64),
-                    )
+                    to_batch(pending, sids, sl, start_us + (pending.t[sl] * 1e6).astype(np.int64))
                 )
                 cursor = end
             if cursor < len(pending.t):

@@ -24,13 +24,13 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from feeds.base import Feed, TickSink
+from feeds.base import Feed, TickSink, to_batch
 from feeds.instruments import InstrumentOptions, decimals_of, resolve
 from feeds.replay.csvparse import ChunkParser
 from feeds.replay.layout import PRESETS, CsvLayout
 from feeds.replay.merge import merge
 from feeds.replay.reader import CHUNK_BYTES, TickFileReader, Ticks, read_head
-from ticker.model import Instrument, TickBatch
+from ticker.model import Instrument
 
 FORMATS = (*PRESETS, "csv")
 #: Most ticks handed to the service in one go, so one batch never holds the loop long.
@@ -284,16 +284,7 @@ class ReplayFeed(Feed):
                 ts = np.full(end - cursor, self._wall_us(), dtype=np.int64)
             else:
                 ts = start_us + (due[sl] * 1e6).astype(np.int64)
-            sink.publish(
-                TickBatch(
-                    sid=sids[batch.idx[sl]],
-                    bid=batch.bid[sl],
-                    ask=batch.ask[sl],
-                    bid_size=batch.bid_size[sl],
-                    ask_size=batch.ask_size[sl],
-                    ts=ts,
-                )
-            )
+            sink.publish(to_batch(batch, sids, sl, ts))
             cursor = end
             await asyncio.sleep(0)  # let clients and other feeds run between batches
 
