@@ -181,7 +181,6 @@ class FeedStats:
         self.rejected: Counter[str] = Counter()
         self.latency = Histogram(LATENCY_BUCKETS)
         self.last_tick_wall = 0.0
-        self.restarts = 0
         self.reconnects = 0
         self.parse_errors = 0
         #: Ticks dropped because this feed stood by as a backup.
