@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CONFIG ?=
 
-.PHONY: run test lint bench venv clean
+.PHONY: run test test-fast lint bench venv clean
 
 venv: $(STAMP)
 
@@ -22,9 +22,14 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check ticker feeds tests benchmarks examples
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(STAMP) lint
 	$(BIN)/pytest
+
+# The unit layer only (tests/unit): seconds, no sockets, no services.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q tests/unit
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

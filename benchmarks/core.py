@@ -13,14 +13,17 @@ import time
 import numpy as np
 
 from feeds.catalog import spec, universe
-from feeds.synthetic import SyntheticFeed, SyntheticMarket, SyntheticOptions
-from ticker.hub import Hub
-from ticker.ingest import FeedSink, Ingest
-from ticker.model import TickBatch
-from ticker.outbox import Outbox
-from ticker.quotes import QuoteEncoder
-from ticker.stats import FanoutStats, FeedStats
-from ticker.table import SymbolTable
+from feeds.sink import FeedSink
+from feeds.synthetic.feed import SyntheticFeed
+from feeds.synthetic.market import SyntheticMarket
+from feeds.synthetic.options import SyntheticOptions
+from ticker.core.batch import TickBatch
+from ticker.core.encode import QuoteEncoder
+from ticker.core.hub import Hub
+from ticker.core.ingest import Ingest
+from ticker.core.outbox import Outbox
+from ticker.core.stats import FanoutStats, FeedStats
+from ticker.core.table import SymbolTable
 
 
 def _cpu() -> float:
@@ -32,11 +35,7 @@ def _batches(market: SyntheticMarket, seconds: float, step: float) -> list[TickB
     out = []
     t = 0.0
     while t < seconds:
-        g = market.generate(t, t + step)
-        out.append(
-            TickBatch(g.idx.astype(np.int32), g.bid, g.ask, g.bid_size, g.ask_size,
-                      (1_700_000_000_000_000 + g.t * 1e6).astype(np.int64))
-        )  # fmt: skip
+        out.append(market.generate(t, t + step))
         t += step
     return out
 
@@ -54,7 +53,7 @@ def _core(clients: int, k: int, observe: bool) -> tuple[float, float, float, int
     for i, box in enumerate(boxes):
         for j in range(k):
             hub.add((i * k + j) % len(table), box)
-    batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1), 20.0, 0.005)
+    batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1, start_us=1_700_000_000_000_000), 20.0, 0.005)
     ticks = sum(len(b) for b in batches)
     t0 = time.perf_counter()
     frames = 0
@@ -133,7 +132,7 @@ def generator() -> list[str]:
         m = SyntheticMarket([spec(s) for s in universe()[:count]], total_rate=1_000_000, seed=1)
         c0, t0, n = _cpu(), time.perf_counter(), 0
         for i in range(30):
-            n += len(m.generate(i * 0.1, (i + 1) * 0.1).t)
+            n += len(m.generate(i * 0.1, (i + 1) * 0.1))
         dt = time.perf_counter() - t0
         lines.append(f"| generate(), {count} symbols, 0.1 s windows | {n / dt:,.0f} | {(_cpu() - c0) / dt:.2f} |")
     for rate in (50_000.0, 100_000.0):

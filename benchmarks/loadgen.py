@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import orjson
 
-from ticker.frames import masked_text_frame
+from ticker.protocol.frames import masked_text_frame
 
 TS = re.compile(rb'"ts":(\d+)')
 UPDATE = b'"type":"update"'

@@ -25,11 +25,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ticker.config import from_dict
-from ticker.metrics import make_registry, render
-from ticker.model import Tick
-from ticker.service import Service
-from ticker.stats import DEPTH_BUCKETS, LATENCY_BUCKETS, Histogram
+from ticker.core.model import Tick
+from ticker.core.stats import DEPTH_BUCKETS, LATENCY_BUCKETS, Histogram
+from ticker.observability.metrics import make_registry, render
+from ticker.runtime.configure import from_dict
+from ticker.runtime.service import Service
 
 
 def _per_call(fn: Callable[[], object], number: int, repeat: int = 5) -> float:

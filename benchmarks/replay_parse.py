@@ -107,8 +107,8 @@ def best_rate(run: Callable[[], int], repeat: int) -> tuple[float, float, int]:
 def into_service(path: Path) -> int:
     """The replay feed at speed 0 through the real ingest path into the symbol table
     (no subscribers): what the service as a whole takes in from a file."""
-    from ticker.config import from_dict
-    from ticker.service import Service
+    from ticker.runtime.configure import from_dict
+    from ticker.runtime.service import Service
 
     cfg = from_dict({"feeds": [{"type": "replay", "format": "histdata", "files": [str(path)], "speed": 0}]})
     service = Service(cfg)

@@ -23,18 +23,18 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from feeds.catalog import universe
-from ticker.access import Access
-from ticker.auth import Authenticator, Identity, hash_key
-from ticker.config import from_dict
-from ticker.entitlements import entitlements
-from ticker.hub import Hub
-from ticker.limits import InboundRate
-from ticker.model import Instrument
-from ticker.outbox import Outbox
-from ticker.quotes import QuoteEncoder
-from ticker.session import Session
-from ticker.stats import FanoutStats
-from ticker.table import SymbolTable
+from ticker.core.encode import QuoteEncoder
+from ticker.core.hub import Hub
+from ticker.core.model import Instrument
+from ticker.core.outbox import Outbox
+from ticker.core.stats import FanoutStats
+from ticker.core.table import SymbolTable
+from ticker.protocol.session import Session
+from ticker.runtime.configure import from_dict
+from ticker.security.access import Access
+from ticker.security.entitlements import entitlements
+from ticker.security.limits import InboundRate
+from ticker.security.tokens import Authenticator, Identity, hash_key
 
 
 def per_call_us(fn: Callable[[], object], n: int) -> float:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from ticker.model import Instrument, Tick, TickBatch
+from ticker.core.batch import TickBatch
+from ticker.core.model import Instrument, Tick
 
 
 class TickSink(Protocol):
@@ -24,7 +25,9 @@ class TickSink(Protocol):
 
     def symbol_id(self, symbol: str) -> int: ...
 
-    def symbol_ids(self, symbols: list[str]) -> np.ndarray: ...
+    def symbol_ids(self, symbols: list[str]) -> npt.NDArray[np.int32]:
+        """Table ids of the feed's symbols, in its order (for :meth:`TickBatch.to_table`)."""
+        ...
 
     def publish(self, batch: TickBatch) -> int: ...
 
@@ -37,34 +40,6 @@ class TickSink(Protocol):
     def connection_lost(self, reason: str) -> None:
         """The feed's source went away and it will reconnect: its symbols turn
         stale now rather than when the staleness timer notices."""
-
-
-class LocalRows(Protocol):
-    """Columns of ticks whose ``idx`` indexes a feed's own symbol list (read-only)."""
-
-    @property
-    def idx(self) -> npt.NDArray[Any]: ...
-    @property
-    def bid(self) -> npt.NDArray[np.float64]: ...
-    @property
-    def ask(self) -> npt.NDArray[np.float64]: ...
-    @property
-    def bid_size(self) -> npt.NDArray[np.float64]: ...
-    @property
-    def ask_size(self) -> npt.NDArray[np.float64]: ...
-
-
-def to_batch(rows: LocalRows, sids: np.ndarray, sl: slice, ts: np.ndarray) -> TickBatch:
-    """Rows ``sl`` as a :class:`TickBatch` of table ids (``sids[i]`` is the table id
-    of the feed's i-th symbol) with timestamps ``ts``."""
-    return TickBatch(
-        sid=sids[rows.idx[sl]],
-        bid=rows.bid[sl],
-        ask=rows.ask[sl],
-        bid_size=rows.bid_size[sl],
-        ask_size=rows.ask_size[sl],
-        ts=ts,
-    )
 
 
 class Feed(abc.ABC):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import permutations
 
-from ticker.model import Instrument
+from ticker.core.model import Instrument
 
 #: USD value of one unit of each currency, and how liquid it trades.
 USD_VALUE: dict[str, float] = {

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from feeds.catalog import spec
-from ticker.model import Instrument
+from ticker.core.model import Instrument
+from ticker.util.errors import FieldError
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +56,8 @@ def resolve(symbol: str, given: InstrumentOptions | None, inferred_decimals: int
         candidates = [d for d in (known.decimals if known else None, inferred_decimals) if d is not None]
         decimals = max(candidates, default=-1)
     if decimals < 0:
-        raise ValueError(
-            f"instruments: {symbol} is not a known pair; give instruments.{symbol}.decimals (and pip_size)"
+        raise FieldError(
+            "instruments", f"{symbol} is not a known pair; give instruments.{symbol}.decimals (and pip_size)"
         )
     pip = given.pip_size or (known.pip_size if known else default_pip(decimals))
     description = given.description or (known.description if known else "")

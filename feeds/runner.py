@@ -18,9 +18,9 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from feeds.backoff import backoff
 from feeds.base import Feed, TickSink
-from ticker.log_limit import LogLimiter
+from ticker.util.backoff import backoff
+from ticker.util.log_limit import LogLimiter
 
 log = logging.getLogger("ticker.feeds")
 

@@ -11,7 +11,9 @@ import sys
 from typing import Any
 
 from ticker import __version__
-from ticker.config import Config, ConfigError, load, to_toml
+from ticker.config import Config, ConfigError
+from ticker.config.render import to_toml
+from ticker.runtime.configure import load
 
 log = logging.getLogger("ticker")
 
@@ -21,10 +23,10 @@ def _load(path: str | None) -> Config:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ticker import logs
-    from ticker.app import make_app
-    from ticker.serve import serve
-    from ticker.service import Service
+    from ticker.observability import logs
+    from ticker.runtime.service import Service
+    from ticker.server.app import make_app
+    from ticker.server.listener import serve
 
     config = _load(args.config)
     logs.setup(config.log.level, config.log.format)
@@ -35,7 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 'the feeds: set bus = "redis://127.0.0.1:6379/0" (or TICKER_BUS=...) and run '
                 "`ticker feed` with the same config (docs/scaling.md)"
             )
-        from ticker.workers import supervise
+        from ticker.server.workers import supervise
 
         return supervise(config, args.config or os.environ.get("TICKER_CONFIG"), args.workers)
     service = Service(config)
@@ -61,8 +63,8 @@ def _file_checks(config: Config) -> list[str]:
     not exist on this machine is only a warning: configs are often checked where
     the secrets are not.
     """
-    from ticker.auth import load_jwt_key
-    from ticker.tls import server_context
+    from ticker.security.tokens import load_jwt_key
+    from ticker.server.tls import server_context
 
     warnings: list[str] = []
     files = [("tls.cert_file", config.tls.cert_file), ("tls.key_file", config.tls.key_file)]
@@ -90,8 +92,9 @@ def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
 
 
 def cmd_feed(args: argparse.Namespace) -> int:
-    from ticker import logs
-    from ticker.service import Role, Service, build_feeds
+    from ticker.observability import logs
+    from ticker.runtime.assemble import build_feeds
+    from ticker.runtime.service import Role, Service
 
     config = _load(args.config)
     logs.setup(config.log.level, config.log.format)
@@ -122,9 +125,9 @@ def cmd_feed(args: argparse.Namespace) -> int:
 async def _run_feed(service: object, http_port: int | None) -> int:
     from aiohttp import web
 
-    from ticker.app import make_app
     from ticker.bus.publisher import LeaseLost
-    from ticker.service import Service
+    from ticker.runtime.service import Service
+    from ticker.server.app import make_app
 
     assert isinstance(service, Service)
     config = service.config
@@ -168,7 +171,7 @@ async def _run_feed(service: object, http_port: int | None) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from ticker.service import backups, build_feeds, collect_instruments
+    from ticker.runtime.assemble import backups, build_feeds, collect_instruments
 
     config = load(args.path)
     collect_instruments(build_feeds(config), backups(config))  # symbol clashes between feeds
@@ -187,7 +190,7 @@ def _positive(text: str) -> int:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     try:
-        from ticker.watch import watch
+        from ticker.client.watch import watch
     except ImportError as exc:  # rich is the `watch` extra
         print(f"ticker watch needs rich ({exc}): pip install 'ticker[watch]'", file=sys.stderr)
         return 2
@@ -202,8 +205,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_new_api_key(args: argparse.Namespace) -> int:
     import json
 
-    from ticker.auth import hash_key, new_api_key
     from ticker.config import ApiKeyConfig
+    from ticker.security.tokens import hash_key, new_api_key
 
     key = new_api_key()
     try:

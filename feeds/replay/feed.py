@@ -17,95 +17,26 @@ import asyncio
 import glob
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from feeds.base import Feed, TickSink, to_batch
-from feeds.instruments import InstrumentOptions, decimals_of, resolve
+from feeds.base import Feed, TickSink
+from feeds.instruments import decimals_of, resolve
 from feeds.replay.csvparse import ChunkParser
-from feeds.replay.layout import PRESETS, CsvLayout
 from feeds.replay.merge import merge
-from feeds.replay.reader import CHUNK_BYTES, TickFileReader, Ticks, read_head
-from ticker.model import Instrument
+from feeds.replay.options import ReplayOptions
+from feeds.replay.reader import TickFileReader, read_head
+from ticker.core.batch import TickBatch
+from ticker.core.model import Instrument
+from ticker.util.clock import wall_us
+from ticker.util.errors import FieldError
 
-FORMATS = (*PRESETS, "csv")
 #: Most ticks handed to the service in one go, so one batch never holds the loop long.
 MAX_BATCH = 4096
 MIN_SLEEP_S = 0.001
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayOptions:
-    """Options of a ``type = "replay"`` feed."""
-
-    #: Files or glob patterns (relative paths are relative to the working directory).
-    files: tuple[str, ...] = ()
-    #: histdata | dukascopy | truefx | csv (columns and time_format below).
-    format: str = ""
-    #: The symbol of every file, for formats without a symbol column; default: from the file name.
-    symbol: str = ""
-    #: Play only these symbols (after renaming); default: every symbol found.
-    symbols: tuple[str, ...] = ()
-    #: Symbol renaming, file name -> served name (e.g. {"EUR/USD" = "EURUSD"}).
-    rename: dict[str, str] = field(default_factory=dict)
-    instruments: dict[str, InstrumentOptions] = field(default_factory=dict)
-    #: 1 = real time, 10 = ten times faster, 0 = as fast as possible.
-    speed: float = field(default=1.0, metadata={"min": 0, "max": 1_000_000})
-    loop: bool = False
-    #: Start this many seconds into the data (every pass, when looping).
-    start_offset_s: float = field(default=0.0, metadata={"min": 0})
-    #: "now": ticks are stamped with the time they are played; "original": the file's time.
-    timestamps: Literal["now", "original"] = "now"
-    # Generic CSV (format = "csv"); the presets fix these.
-    columns: tuple[str, ...] = ()
-    time_format: str = ""
-    #: Hours the file's clock is ahead of UTC; default: the preset's (HistData -5), else 0.
-    utc_offset_h: float | None = None
-    delimiter: str = ","
-    header_lines: int = field(default=0, metadata={"min": 0, "max": 1000})
-    read_bytes: int = field(default=CHUNK_BYTES, metadata={"min": 4096, "max": 64 * 1024 * 1024})
-
-    def __post_init__(self) -> None:
-        if not self.files:
-            raise ValueError("files: give at least one file or glob pattern")
-        if self.format not in FORMATS:
-            raise ValueError(f"format: must be one of {', '.join(FORMATS)}, got {self.format!r}")
-        if self.format == "csv":
-            if not self.columns:
-                raise ValueError('columns: format \'csv\' needs the columns, e.g. ["time", "bid", "ask"]')
-            if not self.time_format:
-                raise ValueError("time_format: format 'csv' needs a time format, e.g. '%Y-%m-%d %H:%M:%S.%f'")
-        elif self.columns or self.time_format:
-            raise ValueError(f"columns: only for format 'csv'; {self.format!r} fixes its own columns")
-        self.layout()  # raises "columns: ...", "time_format: ..." naming the key
-
-    def layout(self) -> CsvLayout:
-        if self.format == "csv":
-            return CsvLayout(
-                "csv",
-                self.columns,
-                self.time_format,
-                utc_offset_h=self.utc_offset_h or 0.0,
-                delimiter=self.delimiter,
-                header_lines=self.header_lines,
-            )
-        preset = PRESETS[self.format]
-        if self.utc_offset_h is None:
-            return preset
-        return CsvLayout(
-            preset.name,
-            preset.columns,
-            preset.time_format,
-            utc_offset_h=self.utc_offset_h,
-            delimiter=preset.delimiter,
-            header_lines=preset.header_lines,
-            symbol_strip=preset.symbol_strip,
-            file_symbol=preset.file_symbol,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +52,11 @@ def expand(patterns: Sequence[str]) -> list[Path]:
     for i, pattern in enumerate(patterns):
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         if not matches:
-            raise ValueError(f"files: [{i}] {pattern!r} matches no file")
+            raise FieldError("files", f"[{i}] {pattern!r} matches no file")
         for m in matches:
             p = Path(m)
             if not p.is_file():
-                raise ValueError(f"files: [{i}] {m!r} is not a readable file")
+                raise FieldError("files", f"[{i}] {m!r} is not a readable file")
             if p not in out:
                 out.append(p)
     return out
@@ -143,7 +74,7 @@ class ReplayFeed(Feed):
         options: ReplayOptions,
         *,
         clock: Callable[[], float] = time.monotonic,
-        wall_us: Callable[[], int] = lambda: time.time_ns() // 1000,
+        wall_us: Callable[[], int] = wall_us,
     ) -> None:
         super().__init__(name)
         self.options = options
@@ -169,14 +100,14 @@ class ReplayFeed(Feed):
             if not len(parsed) and body.strip():
                 example = parsed.bad[0] if parsed.bad else None
                 why = f" (line {example.line}: {example.reason})" if example else ""
-                raise ValueError(f"files: {path} does not look like {self.layout.name} data{why}")
+                raise FieldError("files", f"{path} does not look like {self.layout.name} data{why}")
             prices = np.concatenate((parsed.bid[:2000], parsed.ask[:2000])).tolist()
             file_symbol = None
             if parsed.symbol is None:
                 raw = o.symbol or self.layout.symbol_from_name(path.name)
                 if not raw:
-                    raise ValueError(
-                        f"symbol: cannot tell the symbol of {path.name} from its name; set symbol"
+                    raise FieldError(
+                        "symbol", f"cannot tell the symbol of {path.name} from its name; set symbol"
                     )
                 file_symbol = o.rename.get(raw, raw)
                 found.setdefault(file_symbol, []).extend(prices)
@@ -188,7 +119,7 @@ class ReplayFeed(Feed):
             files.append(TickFile(path, file_symbol))
         names = list(o.symbols) if o.symbols else list(found)
         if not names:
-            raise ValueError("files: no ticks found in the files' first lines")
+            raise FieldError("files", "no ticks found in the files' first lines")
         instruments = []
         for s in names:
             inferred = decimals_of(found[s]) if found.get(s) else None
@@ -198,7 +129,7 @@ class ReplayFeed(Feed):
                 raise ValueError(f"{exc} (symbol {s} has no ticks in the files' first lines)") from None
         unknown = set(o.instruments) - set(names)
         if unknown:
-            raise ValueError(f"instruments: {', '.join(sorted(unknown))} not among the played symbols")
+            raise FieldError("instruments", f"{', '.join(sorted(unknown))} not among the played symbols")
         return files, instruments
 
     def instruments(self) -> Sequence[Instrument]:
@@ -217,12 +148,12 @@ class ReplayFeed(Feed):
             for f in self.files
         ]
 
-    def stream(self, readers: list[TickFileReader]) -> Iterator[Ticks]:
+    def stream(self, readers: list[TickFileReader]) -> Iterator[TickBatch]:
         """The files' ticks merged in time order (one pass, no pacing)."""
         only_configured = bool(self.options.symbols)
         for batch in merge(r.chunks() for r in readers):
             if only_configured:
-                batch = batch.take(batch.idx >= 0)
+                batch = batch.take(batch.sid >= 0)
             if len(batch):
                 yield batch
 
@@ -256,7 +187,7 @@ class ReplayFeed(Feed):
 
     async def _play(
         self,
-        batch: Ticks,
+        batch: TickBatch,
         sink: TickSink,
         sids: npt.NDArray[np.int32],
         begin: int,
@@ -284,7 +215,7 @@ class ReplayFeed(Feed):
                 ts = np.full(end - cursor, self._wall_us(), dtype=np.int64)
             else:
                 ts = start_us + (due[sl] * 1e6).astype(np.int64)
-            sink.publish(to_batch(batch, sids, sl, ts))
+            sink.publish(batch.take(sl).to_table(sids).with_ts(ts))
             cursor = end
             await asyncio.sleep(0)  # let clients and other feeds run between batches
 

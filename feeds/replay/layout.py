@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from feeds.replay.timefmt import UNIX_FORMATS, TimeLayout, compile_format
+from ticker.util.errors import FieldError
 
 #: What a column may hold. "" (or "-") ignores the column.
 ROLES = ("time", "bid", "ask", "bid_size", "ask_size", "symbol", "")
@@ -35,24 +36,24 @@ class CsvLayout:
     def __post_init__(self) -> None:
         for i, role in enumerate(self.columns):
             if role not in ROLES:
-                raise ValueError(
-                    f"columns: [{i}] unknown column {role!r}; one of {', '.join(ROLES[:-1])} or ''"
+                raise FieldError(
+                    "columns", f"[{i}] unknown column {role!r}; one of {', '.join(ROLES[:-1])} or ''"
                 )
         named = [r for r in self.columns if r]
         if len(set(named)) != len(named):
-            raise ValueError("columns: names a column twice")
+            raise FieldError("columns", "names a column twice")
         for need in ("time", "bid", "ask"):
             if need not in self.columns:
-                raise ValueError(f"columns: a {need!r} column is required")
+                raise FieldError("columns", f"a {need!r} column is required")
         if len(self.delimiter) != 1 or self.delimiter in "\r\n" or ord(self.delimiter) > 127:
-            raise ValueError("delimiter: must be one ASCII character other than a line break")
+            raise FieldError("delimiter", "must be one ASCII character other than a line break")
         if self.time_format not in UNIX_FORMATS:
             try:
                 compile_format(self.time_format)
             except ValueError as exc:
-                raise ValueError(f"time_format: {exc}") from None
+                raise FieldError("time_format", f"{exc}") from None
         if not -24 <= self.utc_offset_h <= 24:
-            raise ValueError("utc_offset_h: must be -24..24")
+            raise FieldError("utc_offset_h", "must be -24..24")
         re.compile(self.file_symbol)
 
     def index(self, role: str) -> int:

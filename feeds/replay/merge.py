@@ -15,13 +15,13 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from feeds.replay.reader import Ticks
+from ticker.core.batch import TickBatch
 
 
-def merge(streams: Iterable[Iterator[Ticks]]) -> Iterator[Ticks]:
+def merge(streams: Iterable[Iterator[TickBatch]]) -> Iterator[TickBatch]:
     """One time-ordered stream of the given time-ordered streams."""
     iters = list(streams)
-    heads: dict[int, Ticks] = {}
+    heads: dict[int, TickBatch] = {}
     for i, it in enumerate(iters):
         head = _next(it)
         if head is not None:
@@ -37,7 +37,7 @@ def merge(streams: Iterable[Iterator[Ticks]]) -> Iterator[Ticks]:
             continue
         # The file whose buffer ends earliest bounds what is safe to emit.
         horizon = heapq.nsmallest(1, (int(h.ts[-1]) for h in heads.values()))[0]
-        parts: list[Ticks] = []
+        parts: list[TickBatch] = []
         for i in sorted(heads):
             head = heads[i]
             take = head.ts <= horizon
@@ -51,11 +51,11 @@ def merge(streams: Iterable[Iterator[Ticks]]) -> Iterator[Ticks]:
             elif take.any():
                 parts.append(head.take(take))
                 heads[i] = head.take(~take)
-        out = Ticks.concat(parts) if len(parts) > 1 else parts[0]
+        out = TickBatch.concat(parts) if len(parts) > 1 else parts[0]
         yield out.take(np.argsort(out.ts, kind="stable"))
 
 
-def _next(it: Iterator[Ticks]) -> Ticks | None:
+def _next(it: Iterator[TickBatch]) -> TickBatch | None:
     for chunk in it:
         if len(chunk):
             return chunk

@@ -17,38 +17,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-import numpy.typing as npt
 
 from feeds.replay.csvparse import BadLine, ChunkParser
 from feeds.replay.layout import CsvLayout
+from ticker.core.batch import TickBatch
 
 CHUNK_BYTES = 1 << 20
 #: How much of a file's start is read to infer symbols and decimals.
 HEAD_BYTES = 256 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Ticks:
-    """Time-ordered rows ready to merge; ``idx`` indexes the feed's symbols (-1: not served)."""
-
-    ts: npt.NDArray[np.int64]
-    idx: npt.NDArray[np.int32]
-    bid: npt.NDArray[np.float64]
-    ask: npt.NDArray[np.float64]
-    bid_size: npt.NDArray[np.float64]
-    ask_size: npt.NDArray[np.float64]
-
-    def __len__(self) -> int:
-        return len(self.ts)
-
-    def take(self, sel: slice | npt.NDArray[np.intp] | npt.NDArray[np.bool_]) -> Ticks:
-        return Ticks(
-            self.ts[sel], self.idx[sel], self.bid[sel], self.ask[sel], self.bid_size[sel], self.ask_size[sel]
-        )
-
-    @staticmethod
-    def concat(parts: list[Ticks]) -> Ticks:
-        return Ticks(*(np.concatenate([getattr(p, f) for p in parts]) for f in Ticks.__slots__))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +56,8 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
 
 
 class TickFileReader:
-    """Iterates a file as :class:`Ticks` chunks; bad lines go to ``on_malformed``."""
+    """Iterates a file as :class:`~ticker.core.batch.TickBatch` chunks (``sid``: the
+    feed's symbol index, -1: not served); bad lines go to ``on_malformed``."""
 
     def __init__(
         self,
@@ -101,12 +78,12 @@ class TickFileReader:
         self.chunk_bytes = chunk_bytes
         self.malformed: list[Malformed] = []
 
-    def chunks(self) -> Iterator[Ticks]:
+    def chunks(self) -> Iterator[TickBatch]:
         """Parsed chunks in file order; appends to :attr:`malformed` as it goes."""
         with open_binary(self.path) as f:
             yield from self._chunks(f)
 
-    def _chunks(self, f: BinaryIO | io.BufferedReader) -> Iterator[Ticks]:
+    def _chunks(self, f: BinaryIO | io.BufferedReader) -> Iterator[TickBatch]:
         line = 1
         skip = self.layout.header_lines
         tail = b""
@@ -149,6 +126,6 @@ class TickFileReader:
                 idx = lookup[parsed.symbol]
             else:
                 idx = np.full(len(parsed), fixed_idx, dtype=np.int32)
-            yield Ticks(parsed.ts, idx, parsed.bid, parsed.ask, parsed.bid_size, parsed.ask_size)
+            yield TickBatch(idx, parsed.bid, parsed.ask, parsed.bid_size, parsed.ask_size, parsed.ts)
             if not data:
                 return

@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
-from ticker.model import NO_SIZE, Tick
+from ticker.core.model import NO_SIZE, Tick
 
 TimeFormat = Literal["unix_s", "unix_ms", "unix_us", "unix_ns", "iso8601"]
 _SCALE = {"unix_s": 1e6, "unix_ms": 1e3, "unix_us": 1.0, "unix_ns": 1e-3}

@@ -28,7 +28,8 @@ from feeds.upstream.mapping import (
     size,
     timestamp_us,
 )
-from ticker.model import Tick
+from ticker.core.model import Tick
+from ticker.util.errors import FieldError
 
 
 class BinanceBookTicker:
@@ -154,5 +155,5 @@ def make_parser(preset: str, mapping: MappingOptions | None, subscribe: Sequence
     if preset == "ticker":
         return TickerUpstream(subscribe)
     if mapping is None:
-        raise ValueError("mapping: preset 'generic' needs a [feeds.mapping] table")
+        raise FieldError("mapping", "preset 'generic' needs a [feeds.mapping] table")
     return JsonMapping(mapping, subscribe or ())

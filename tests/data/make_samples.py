@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feeds.catalog import spec
-from feeds.synthetic import SyntheticMarket
+from feeds.synthetic.market import SyntheticMarket
 
 HERE = Path(__file__).resolve().parent
 START = datetime(2024, 1, 2, 10, 0, 0, tzinfo=UTC)
@@ -43,8 +43,8 @@ def ticks(symbol: str, seed: int) -> list[tuple[datetime, float, float, float, f
     market = SyntheticMarket([sp], total_rate=5.0, seed=seed)
     g = market.generate(0.0, LINES / 5.0 * 1.5)
     out = []
-    for i in range(min(LINES, len(g.t))):
-        t = START + timedelta(microseconds=int(g.t[i] * 1e6) // 1000 * 1000)
+    for i in range(min(LINES, len(g))):
+        t = START + timedelta(microseconds=int(g.ts[i]) // 1000 * 1000)
         out.append((t, float(g.bid[i]), float(g.ask[i]), float(g.bid_size[i]), float(g.ask_size[i])))
     return out
 

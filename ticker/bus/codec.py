@@ -30,15 +30,16 @@ from typing import Any
 
 import orjson
 
-from ticker.model import Status
-from ticker.table import SymbolTable
+from ticker.core.model import QuoteState, Status
+from ticker.core.table import SymbolTable
 
 #: The stream entry field holding the encoded batch.
 FIELD = b"m"
 _STATUSES = frozenset(int(s) for s in Status)
 _NAN = math.nan
 
-Row = list[Any]
+#: One symbol's state as the bus carries it: ``[symbol, seq, bid, ask, bid_size, ask_size, ts, status]``.
+BusRow = list[Any]
 
 
 class BusFormatError(ValueError):
@@ -69,7 +70,7 @@ class Entry:
     n: int
     full: bool
     wall_us: int
-    rows: list[Row]
+    rows: list[BusRow]
 
 
 def stream_id(raw: bytes) -> tuple[int, int]:
@@ -78,12 +79,12 @@ def stream_id(raw: bytes) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def state_row(table: SymbolTable, sid: int) -> Row:
+def state_row(table: SymbolTable, sid: int) -> BusRow:
     """The symbol's full current state as a bus row."""
     return [table.symbols[sid], *table.state(sid)]
 
 
-def encode_entry(epoch: str, n: int, full: bool, wall_us: int, rows: list[Row]) -> bytes:
+def encode_entry(epoch: str, n: int, full: bool, wall_us: int, rows: list[BusRow]) -> bytes:
     return orjson.dumps({"e": epoch, "n": n, "f": full, "w": wall_us, "r": rows})
 
 
@@ -109,15 +110,15 @@ def decode_entry(fields: dict[bytes, bytes]) -> Entry:
     return Entry(epoch, n, full, wall, rows)
 
 
-def encode_states(rows: list[Row]) -> dict[str, bytes]:
+def encode_states(rows: list[BusRow]) -> dict[str, bytes]:
     """Hash fields for the state hash: the last row of each symbol."""
-    latest: dict[str, Row] = {}
+    latest: dict[str, BusRow] = {}
     for row in rows:
         latest[row[0]] = row
     return {sym: orjson.dumps(row) for sym, row in latest.items()}
 
 
-def decode_state(raw: bytes) -> Row:
+def decode_state(raw: bytes) -> BusRow:
     try:
         row = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -135,9 +136,9 @@ def _num(value: Any) -> float:
     raise TypeError(f"not a number: {value!r}")
 
 
-def unpack_row(row: Row) -> tuple[str, int, float, float, float, float, int, int]:
+def unpack_row(row: BusRow) -> tuple[str, QuoteState]:
     """Check and convert a row; TypeError/ValueError if it is malformed."""
     symbol, seq, bid, ask, bid_size, ask_size, ts, status = row
     if type(symbol) is not str or type(seq) is not int or type(ts) is not int or status not in _STATUSES:
         raise TypeError("row has a field of the wrong type")
-    return symbol, seq, _num(bid), _num(ask), _num(bid_size), _num(ask_size), ts, status
+    return symbol, QuoteState(seq, _num(bid), _num(ask), _num(bid_size), _num(ask_size), ts, status)

@@ -7,7 +7,7 @@ cancellation. On reconnecting, a feed whose stream still holds what this
 gateway read last (same publisher epoch, stream not older than our last id)
 simply continues: the missed entries are read in order and clients get every
 ``seq``. Otherwise, and whenever the mirror answers
-:data:`~ticker.bus.mirror.Verdict.RESYNC` (it fell off the trimmed stream,
+:data:`~ticker.bus.mirror.EntryOutcome.RESYNC` (it fell off the trimmed stream,
 a new publisher), the feed is resynchronised with one ``MULTI`` reading its
 state hash, its meta and its last stream id together.
 """
@@ -19,11 +19,11 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 
-from feeds.backoff import backoff
 from ticker.bus.codec import BusFormatError, decode_entry, stream_id
 from ticker.bus.connect import Outage, RedisClient, open_redis, redis_errors
-from ticker.bus.mirror import FeedLink, Mirror, Verdict
+from ticker.bus.mirror import EntryOutcome, FeedLink, Mirror
 from ticker.bus.stats import BusStats
+from ticker.util.backoff import backoff
 
 log = logging.getLogger("ticker.bus")
 
@@ -115,7 +115,7 @@ class GatewayLink:
             for stream, entries in response or ():
                 link = by_stream[stream]
                 for entry_id, fields in entries:
-                    if mirror.entry(link, entry_id, fields, now) is Verdict.RESYNC:
+                    if mirror.entry(link, entry_id, fields, now) is EntryOutcome.RESYNC:
                         why = link.resync_reason
                         log.info("feed %s: %s; resynchronising from Redis", link.keys.feed, why)
                         await self._resync(client, link)

@@ -7,7 +7,7 @@ stream id to read on from. :meth:`Mirror.entry` enforces:
 * an entry is applied only if it is the next one (same epoch, ``n`` + 1)
   or a full entry; any other entry means something was missed (the gateway
   was away longer than the stream keeps, Redis restarted, the publisher
-  restarted) and the answer is :data:`Verdict.RESYNC`: the I/O layer loads
+  restarted) and the answer is :data:`EntryOutcome.RESYNC`: the I/O layer loads
   the state hash and calls :meth:`Mirror.resync`;
 * rows go through :meth:`~ticker.table.SymbolTable.apply_mirrored`, which
   never lets ``seq`` go backwards, so a replay after a resync is harmless
@@ -30,17 +30,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ticker.bus.codec import BusFormatError, FeedKeys, Row, decode_entry, decode_state, unpack_row
+from ticker.bus.codec import BusFormatError, BusRow, FeedKeys, decode_entry, decode_state, unpack_row
 from ticker.bus.stats import BusStats
-from ticker.ingest import Ingest
-from ticker.model import Status
-from ticker.stats import FeedStats
+from ticker.core.ingest import Ingest
+from ticker.core.model import QuoteState, Status
+from ticker.core.stats import FeedStats
 
 _STATUSES = frozenset(int(s) for s in Status)
 _NAN = float("nan")
+#: The state of a symbol before its first tick.
+_NEVER_TICKED = QuoteState(0, _NAN, _NAN, _NAN, _NAN, 0, int(Status.PENDING))
 
 
-class Verdict(enum.Enum):
+class EntryOutcome(enum.Enum):
     APPLIED = "applied"
     IGNORED = "ignored"
     RESYNC = "resync"
@@ -81,7 +83,7 @@ class Mirror:
 
     # ------------------------------------------------------------ stream entries
 
-    def entry(self, link: FeedLink, entry_id: bytes, fields: dict[bytes, bytes], now: float) -> Verdict:
+    def entry(self, link: FeedLink, entry_id: bytes, fields: dict[bytes, bytes], now: float) -> EntryOutcome:
         """Apply one stream entry read after ``link.last_id``."""
         stats = self.stats
         link.last_id = entry_id
@@ -90,28 +92,28 @@ class Mirror:
         except BusFormatError:
             stats.bad_entries += 1
             link.resync_reason = "bad_entry"
-            return Verdict.RESYNC
+            return EntryOutcome.RESYNC
         stats.entries_consumed += 1
         stats.latency.observe(max(self._wall_us() - entry.wall_us, 0) / 1e6)
         link.last_seen = now
         if not entry.full:
             if link.epoch is None:
-                return Verdict.IGNORED  # waiting for the publisher's full entry
+                return EntryOutcome.IGNORED  # waiting for the publisher's full entry
             if entry.epoch != link.epoch:
                 link.resync_reason = "new_publisher"
-                return Verdict.RESYNC
+                return EntryOutcome.RESYNC
             if entry.n <= link.n:
-                return Verdict.IGNORED
+                return EntryOutcome.IGNORED
             if entry.n != link.n + 1:
                 link.resync_reason = "gap"
-                return Verdict.RESYNC
+                return EntryOutcome.RESYNC
         new_publisher = entry.epoch != link.epoch
         link.epoch = entry.epoch
         link.n = entry.n
         if link.silent:
             self._wake(link, now)
         self._apply(link, entry.rows, now, reset=new_publisher and entry.full)
-        return Verdict.APPLIED
+        return EntryOutcome.APPLIED
 
     def resync(
         self,
@@ -124,7 +126,7 @@ class Mirror:
     ) -> None:
         """Adopt a consistent view of the feed: its state hash, and the meta
         and last stream id written in the same transaction."""
-        rows: list[Row] = []
+        rows: list[BusRow] = []
         for raw in states:
             try:
                 rows.append(decode_state(raw))
@@ -150,7 +152,7 @@ class Mirror:
             self._wake(link, now)
         self._apply(link, rows, now, reset=new_publisher)
 
-    def _apply(self, link: FeedLink, rows: list[Row], now: float, reset: bool = False) -> None:
+    def _apply(self, link: FeedLink, rows: list[BusRow], now: float, reset: bool = False) -> None:
         """Apply rows in order. With ``reset`` (a complete state from a publisher
         other than the one we followed), a row with a lower seq than ours means
         that publisher started its sequence over: adopt it with a fresh snapshot."""
@@ -163,7 +165,7 @@ class Mirror:
         bad = 0
         for row in rows:
             try:
-                symbol, seq, bid, ask, bid_size, ask_size, ts, status = unpack_row(row)
+                symbol, state = unpack_row(row)
             except (TypeError, ValueError):
                 bad += 1
                 continue
@@ -171,13 +173,13 @@ class Mirror:
             if sid < 0:
                 self.stats.unknown_symbols.add(symbol)
                 continue
-            pub_status[sid] = status
+            pub_status[sid] = state.status
             seen.add(sid)
-            if reset and seq < seqs[sid]:
+            if reset and state.seq < seqs[sid]:
                 self.stats.resets += 1
-                self.ingest.reset_mirrored(sid, bid, ask, bid_size, ask_size, ts, seq, status, now)
+                self.ingest.reset_mirrored(sid, state, now)
                 continue
-            apply(feed, sid, bid, ask, bid_size, ask_size, ts, seq, status, now)
+            apply(feed, sid, state, now)
         self.stats.rows_consumed += len(rows)
         self.stats.bad_rows += bad
         if reset:  # the state was complete: what it lacks, the new publisher never had
@@ -185,7 +187,7 @@ class Mirror:
                 if sid not in seen and seqs[sid] > 0:
                     self.stats.resets += 1
                     pub_status[sid] = Status.PENDING
-                    self.ingest.reset_mirrored(sid, _NAN, _NAN, _NAN, _NAN, 0, 0, int(Status.PENDING), now)
+                    self.ingest.reset_mirrored(sid, _NEVER_TICKED, now)
 
     # ------------------------------------------------------------ liveness
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ticker.bus.codec import Row, state_row
-from ticker.model import Status
-from ticker.table import SymbolTable
+from ticker.bus.codec import BusRow, state_row
+from ticker.core.model import Status
+from ticker.core.table import SymbolTable
 
 
 class Outbound:
@@ -36,7 +36,7 @@ class Outbound:
         self._sids: list[list[int]] = [[] for _ in range(n_feeds)]
         for sid, f in enumerate(self._feed_of):
             self._sids[f].append(sid)
-        self.pending: list[list[Row]] = [[] for _ in range(n_feeds)]
+        self.pending: list[list[BusRow]] = [[] for _ in range(n_feeds)]
         self.paused = True
         #: Called when rows start pending (wakes the publisher).
         self.notify = notify
@@ -54,7 +54,7 @@ class Outbound:
 
     status_changed = applied
 
-    def take(self) -> list[list[Row]]:
+    def take(self) -> list[list[BusRow]]:
         """Everything pending, per feed index; the buffer starts empty again."""
         out = self.pending
         self.pending = [[] for _ in out]
@@ -72,7 +72,7 @@ class Outbound:
     def resume(self) -> None:
         self.paused = False
 
-    def full_rows(self, feed: int) -> list[Row]:
+    def full_rows(self, feed: int) -> list[BusRow]:
         """Every symbol of the feed that has a state worth publishing."""
         t = self._table
         return [

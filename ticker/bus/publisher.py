@@ -31,13 +31,13 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from feeds.backoff import backoff
-from ticker.bus.codec import FIELD, FeedKeys, Row, decode_state, encode_entry, encode_states, unpack_row
+from ticker.bus.codec import FIELD, BusRow, FeedKeys, decode_state, encode_entry, encode_states, unpack_row
 from ticker.bus.connect import Outage, RedisClient, open_redis, redis_errors
 from ticker.bus.outbound import Outbound
 from ticker.bus.stats import BusStats
-from ticker.model import Status
-from ticker.table import SymbolTable
+from ticker.core.model import Status
+from ticker.core.table import SymbolTable
+from ticker.util.backoff import backoff
 
 log = logging.getLogger("ticker.bus")
 
@@ -166,7 +166,7 @@ class BusPublisher:
             unknown: list[str] = []
             for raw in states.values():
                 try:
-                    sym, seq, bid, ask, bsz, asz, ts, status = unpack_row(decode_state(raw))
+                    sym, state = unpack_row(decode_state(raw))
                 except (TypeError, ValueError):
                     continue
                 sid = ids.get(sym, -1)
@@ -174,9 +174,9 @@ class BusPublisher:
                     unknown.append(sym)
                     continue
                 # Stale until this process's feed ticks: the data is from before the restart.
-                if status == Status.LIVE:
-                    status = Status.STALE
-                self.table.apply_mirrored(sid, bid, ask, bsz, asz, ts, seq, status, now)
+                if state.status == Status.LIVE:
+                    state = state._replace(status=int(Status.STALE))
+                self.table.apply_mirrored(sid, state, now)
                 restored += 1
             if restored:
                 log.info("feed %s: resuming %d symbols' state and seq from Redis", keys.feed, restored)
@@ -222,7 +222,7 @@ class BusPublisher:
                     pass
             await self._write(client, outbound.take())
 
-    def _add_entry(self, pipe: Any, i: int, full: bool, wall: int, rows: list[Row]) -> None:
+    def _add_entry(self, pipe: Any, i: int, full: bool, wall: int, rows: list[BusRow]) -> None:
         keys = self.keys[i]
         self.n[i] += 1
         pipe.xadd(
@@ -256,7 +256,7 @@ class BusPublisher:
             self._last_write[i] = self.clock()
         await pipe.execute()
 
-    async def _write(self, client: RedisClient, batches: list[list[Row]]) -> None:
+    async def _write(self, client: RedisClient, batches: list[list[BusRow]]) -> None:
         now = self.clock()
         wall = self.wall_us()
         # No MULTI here: the state hash is written before the entries, so a gateway

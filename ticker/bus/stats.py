@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ticker.stats import LATENCY_BUCKETS, Histogram
+from ticker.core.stats import LATENCY_BUCKETS, Histogram
 
 
 class BusStats:

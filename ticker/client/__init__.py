@@ -6,6 +6,13 @@ See docs/client.md. The pieces, each usable alone:
 - :class:`QuoteBook` / :class:`Quote`: the latest quote per symbol from
   protocol messages; pure, for clients on any transport.
 - :class:`Message`: what the client yields.
+
+Rule: standalone. Imports nothing of the server side (no
+:mod:`ticker.server`, :mod:`ticker.runtime`, :mod:`ticker.bus`,
+:mod:`feeds`) and no numpy, so ``pip install ticker`` users can use it in
+a notebook or a trading bot without the server's weight; only
+:mod:`ticker.core.model` (plain values) and :mod:`ticker.util`.
+``ticker watch`` (:mod:`~ticker.client.watch`) is built on it.
 """
 
 from ticker.client.book import Change, Quote, QuoteBook

@@ -26,20 +26,17 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import aiohttp
 import orjson
 
-from feeds.backoff import backoff
 from ticker.client.book import QuoteBook
 from ticker.client.messages import Message, unpack
 from ticker.client.state import ConnectionLifecycle, ConnState, Subscriptions
-from ticker.model import Instrument
+from ticker.core.model import Instrument
+from ticker.util.backoff import backoff
+from ticker.util.clock import wall_us
 
 #: A connection that lived this long resets the backoff to its first, short delay.
 HEALTHY_AFTER_S = 5.0
 #: Error codes after which the server will never serve those symbols to us.
 _PERMANENT_SYMBOL_ERRORS = frozenset({"unknown_symbol", "not_entitled"})
-
-
-def wall_us() -> int:
-    return time.time_ns() // 1000
 
 
 class AuthError(ConnectionError):

@@ -1,0 +1,51 @@
+"""Configuration: the schema, loading a TOML file with environment overrides,
+and rendering the effective config.
+
+Rule: pure. Imports the standard library and :mod:`ticker.util` only; never
+asyncio, aiohttp, redis, prometheus_client, and no feed implementation (feed
+option types are handed to the loader as :class:`FeedTypes` by the
+composition root, :mod:`ticker.runtime.configure`). Errors carry the key path
+as data (:class:`ConfigError`).
+
+Modules: :mod:`~ticker.config.schema` (sections and defaults),
+:mod:`~ticker.config.loader` (file -> validated config),
+:mod:`~ticker.config.env` (``TICKER_*`` overrides),
+:mod:`~ticker.config.render` (effective config as TOML),
+:mod:`~ticker.config.errors`.
+"""
+
+from ticker.config.errors import ConfigError
+from ticker.config.schema import (
+    ApiKeyConfig,
+    AuthConfig,
+    Config,
+    FanoutConfig,
+    FeedCommon,
+    FeedConfig,
+    FeedTypes,
+    JwtConfig,
+    LimitsConfig,
+    LogConfig,
+    MetricsConfig,
+    OutlierConfig,
+    ServerConfig,
+    TlsConfig,
+)
+
+__all__ = [
+    "ApiKeyConfig",
+    "AuthConfig",
+    "Config",
+    "ConfigError",
+    "FanoutConfig",
+    "FeedCommon",
+    "FeedConfig",
+    "FeedTypes",
+    "JwtConfig",
+    "LimitsConfig",
+    "LogConfig",
+    "MetricsConfig",
+    "OutlierConfig",
+    "ServerConfig",
+    "TlsConfig",
+]

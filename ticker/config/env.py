@@ -1,0 +1,71 @@
+"""Environment overrides: ``TICKER_<SECTION>__<KEY>=value``.
+
+An environment variable ``TICKER_<SECTION>__<KEY>`` (or ``TICKER_<KEY>`` for
+a top-level value such as ``bus``; double underscore between levels, list
+items by index: ``TICKER_FEEDS__0__RATE``) overrides one value of the raw
+config before it is validated. The value is read as a TOML value when it
+parses as one (``9000``, ``true``, ``["EURUSD"]``), else as a string.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from typing import Any
+
+from ticker.config.errors import ConfigError, key_path
+from ticker.config.schema import top_level_keys
+
+ENV_PREFIX = "TICKER_"
+
+
+def _env_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_env(raw: dict[str, Any], env: Mapping[str, str], *, default_feed: str) -> None:
+    """Apply ``TICKER_A__B=value`` overrides to a raw config dict, in place. A
+    ``TICKER_FEEDS__0__...`` override without ``[[feeds]]`` in the file starts from
+    the default feed (type ``default_feed``)."""
+    top = top_level_keys()
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        if "__" not in name:  # TICKER_BUS=redis://...: a top-level value
+            key = name[len(ENV_PREFIX) :].lower()
+            if key in top:
+                raw[key] = _env_value(env[name])
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if any(not p for p in parts):
+            raise ConfigError("empty key segment in environment override", key=name)
+        node: Any = raw
+        where = ""
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list):
+                if not part.isdigit():
+                    raise ConfigError(f"{where} is an array; expected an index, got {part!r}", key=name)
+                idx = int(part)
+                if idx == len(node) and where == "feeds":
+                    node.append({})
+                if idx >= len(node):
+                    raise ConfigError(f"there is no {where}[{idx}]", key=name)
+                where = f"{where}[{idx}]"
+                if last:
+                    node[idx] = _env_value(env[name])
+                else:
+                    node = node[idx]
+                continue
+            if not isinstance(node, dict):
+                raise ConfigError(f"{where} is not a table", key=name)
+            where = key_path(where, part)
+            if last:
+                node[part] = _env_value(env[name])
+            else:
+                if part == "feeds" and part not in node:
+                    node[part] = [{"type": default_feed}]
+                node = node.setdefault(part, {})

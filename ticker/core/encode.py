@@ -1,0 +1,92 @@
+"""Market-data messages (snapshot, update, status), encoded once as bytes.
+
+An update carries ``symbol``, ``seq``, ``ts`` and only the fields named in
+its change mask, with the table's current values. Because fan-out runs in
+the same synchronous step as :meth:`SymbolTable.apply`, "current values"
+are the values of the tick being published; for a conflated update they are
+the latest values, which is exactly what conflation promises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from ticker.core.model import Status
+from ticker.core.table import ASK, ASK_SIZE, BID, BID_SIZE, SymbolTable, column_view
+
+
+def _size(value: float) -> float | int | None:
+    if value != value:  # NaN: never provided
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def _price(value: float) -> float | None:
+    return None if value != value else value
+
+
+class QuoteEncoder:
+    """Encodes table rows as protocol messages (bytes, ready to send)."""
+
+    __slots__ = ("_table", "_symbols", "_bid", "_ask", "_bsz", "_asz", "_ts", "_seq")
+
+    def __init__(self, table: SymbolTable) -> None:
+        self._table = table
+        self._symbols = table.symbols
+        # memoryviews of the table's arrays: plain Python numbers, no numpy scalars.
+        self._bid = column_view(table.bid)
+        self._ask = column_view(table.ask)
+        self._bsz = column_view(table.bid_size)
+        self._asz = column_view(table.ask_size)
+        self._ts = column_view(table.ts)
+        self._seq = column_view(table.seq)
+
+    def update(self, sid: int, mask: int) -> bytes:
+        obj: dict[str, Any] = {
+            "type": "update",
+            "symbol": self._symbols[sid],
+            "seq": self._seq[sid],
+        }
+        if mask & BID:
+            obj["bid"] = self._bid[sid]
+        if mask & ASK:
+            obj["ask"] = self._ask[sid]
+        if mask & BID_SIZE:
+            obj["bid_size"] = _size(self._bsz[sid])
+        if mask & ASK_SIZE:
+            obj["ask_size"] = _size(self._asz[sid])
+        obj["ts"] = self._ts[sid]
+        return orjson.dumps(obj)
+
+    def snapshot_dict(self, sid: int) -> dict[str, Any]:
+        t = self._table
+        return {
+            "type": "snapshot",
+            "symbol": self._symbols[sid],
+            "seq": self._seq[sid],
+            "bid": _price(self._bid[sid]),
+            "ask": _price(self._ask[sid]),
+            "bid_size": _size(self._bsz[sid]),
+            "ask_size": _size(self._asz[sid]),
+            "ts": self._ts[sid],
+            "status": Status(int(t.status[sid])).label,
+        }
+
+    def snapshot(self, sid: int) -> bytes:
+        return orjson.dumps(self.snapshot_dict(sid))
+
+
+def encode_status(symbol: str, status: str, ts: int) -> bytes:
+    """A symbol's data status changed (``live``, ``stale``, ...)."""
+    return orjson.dumps({"type": "status", "symbol": symbol, "status": status, "ts": ts})
+
+
+def join_frame(messages: Sequence[bytes]) -> bytes:
+    """One frame's payload from encoded messages: the message itself when there is
+    one, else a JSON array of them (protocol v1: clients accept both)."""
+    if len(messages) == 1:
+        return messages[0]
+    return b"[" + b",".join(messages) + b"]"

@@ -1,0 +1,155 @@
+"""Where a tick is applied: validate into the table, encode once, fan out.
+
+:class:`Ingest` is the one path from a feed to subscribers. Each applied
+tick is encoded once (only if someone is subscribed) and the same bytes are
+pushed to every subscriber's outbox. Feeds reach it through a per-feed
+:class:`~feeds.sink.FeedSink`, which carries the feed's counters, so the
+service knows nothing about a tick's origin but the feed's name.
+
+Two additions serve the Redis bus (:mod:`ticker.bus`): a :class:`Tap` sees
+every applied tick and status change (the feed process publishes them), and
+:meth:`Ingest.apply_mirrored` is the gateway's way in, the same
+table -> encode once -> hub path with the publisher's ``seq``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from ticker.core.batch import TickBatch, TickRow
+from ticker.core.encode import QuoteEncoder, encode_status
+from ticker.core.hub import Hub
+from ticker.core.model import QuoteState, Status, Tick
+from ticker.core.stats import FeedStats
+from ticker.core.table import QUOTE_FIELDS, SEQ, STATUS, Reject, SymbolTable
+
+
+class Tap(Protocol):
+    """Sees every change the table takes, whether or not anyone here is subscribed."""
+
+    def applied(self, sid: int) -> None: ...
+
+    def status_changed(self, sid: int) -> None: ...
+
+class Ingest:
+    def __init__(
+        self,
+        table: SymbolTable,
+        hub: Hub,
+        encoder: QuoteEncoder,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_ns: Callable[[], int] = time.time_ns,
+        observe: bool = True,
+    ) -> None:
+        self.observe = observe
+        self.table = table
+        self.hub = hub
+        self.encoder = encoder
+        self._clock = clock
+        self._wall_ns = wall_ns
+        self._reject_labels = {int(r): r.label for r in Reject}
+        #: Set by the feed process to publish every change to the bus.
+        self.tap: Tap | None = None
+
+    def apply_batch(self, feed: FeedStats, batch: TickBatch) -> int:
+        """Apply ticks in order; returns how many were applied."""
+        n = len(batch)
+        if not n:
+            return 0
+        now = self._clock()
+        wall_us = self._wall_ns() // 1000
+        if self.observe:
+            feed.latency.observe_many((wall_us - batch.ts) / 1e6)
+        feed.last_tick_wall = wall_us / 1e6
+        apply = self.table.apply
+        publish = self._publish
+        applied = 0
+        for sid, bid, ask, bsz, asz, ts in batch.rows():
+            mask = apply(sid, bid, ask, bsz, asz, ts, now)
+            if mask < 0:
+                feed.rejected[self._reject_labels[mask]] += 1
+                continue
+            applied += 1
+            publish(sid, mask, now)
+        feed.ingested += applied
+        return applied
+
+    def apply_tick(self, feed: FeedStats, tick: Tick) -> bool:
+        """Apply one tick given by symbol name; False when rejected."""
+        sid = self.table.sid(tick.symbol)
+        return self.apply_row(feed, (sid, tick.bid, tick.ask, tick.bid_size, tick.ask_size, tick.ts))
+
+    def apply_row(self, feed: FeedStats, row: TickRow) -> bool:
+        """Apply one tick given by symbol id; False when rejected."""
+        now = self._clock()
+        wall_us = self._wall_ns() // 1000
+        sid, bid, ask, bid_size, ask_size, ts = row
+        if self.observe:
+            feed.latency.observe((wall_us - ts) / 1e6)
+        feed.last_tick_wall = wall_us / 1e6
+        mask = self.table.apply(sid, bid, ask, bid_size, ask_size, ts, now)
+        if mask < 0:
+            feed.rejected[self._reject_labels[mask]] += 1
+            return False
+        feed.ingested += 1
+        self._publish(sid, mask, now)
+        return True
+
+    def reject(self, feed: FeedStats, reason: Reject) -> None:
+        """Count a tick a feed-side filter refused before it reached the table."""
+        self.table.count_reject(reason)
+        feed.rejected[reason.label] += 1
+
+    def apply_mirrored(self, feed: FeedStats, sid: int, state: QuoteState, now: float) -> bool:
+        """A gateway applies one state from the bus; False when it was not newer."""
+        mask = self.table.apply_mirrored(sid, state, now)
+        if mask < 0:
+            return False
+        if mask & SEQ:
+            feed.ingested += 1
+            wall_us = self._wall_ns() // 1000
+            feed.latency.observe((wall_us - state.ts) / 1e6)
+            feed.last_tick_wall = wall_us / 1e6
+            self._publish(sid, mask, now)
+        else:  # the same seq with another status (stale, live again)
+            self._send_status(sid, now)
+        return True
+
+    def reset_mirrored(self, sid: int, state: QuoteState, now: float) -> None:
+        """Adopt a state with a *lower* seq (the publisher lost its sequence along
+        with Redis's data): subscribers get a fresh snapshot, which replaces their
+        state and seq baseline, never an update that would go backwards."""
+        self.table.forget(sid)
+        self.table.apply_mirrored(sid, state, now)
+        self.hub.publish_control(sid, self.encoder.snapshot(sid), now)
+
+    def set_status(self, sid: int, status: Status, now: float) -> None:
+        """Change a symbol's status and tell its subscribers (nothing if unchanged)."""
+        if self.table.set_status(sid, status):
+            self.publish_status(sid, now)
+
+    def _publish(self, sid: int, mask: int, now: float) -> None:
+        tap = self.tap
+        if tap is not None:
+            tap.applied(sid)
+        hub = self.hub
+        if not hub.subscribers[sid]:
+            return
+        if mask & STATUS:
+            self._send_status(sid, now)
+        hub.publish_update(sid, mask & QUOTE_FIELDS, self.encoder.update(sid, mask), now)
+
+    def publish_status(self, sid: int, now: float) -> None:
+        """Tell subscribers (and the bus) the symbol's current status."""
+        tap = self.tap
+        if tap is not None:
+            tap.status_changed(sid)
+        self._send_status(sid, now)
+
+    def _send_status(self, sid: int, now: float) -> None:
+        status = Status(int(self.table.status[sid])).label
+        payload = encode_status(self.table.symbols[sid], status, self._wall_ns() // 1000)
+        self.hub.publish_control(sid, payload, now)

@@ -1,0 +1,37 @@
+"""The peer's fault: :class:`ProtocolError`.
+
+Raised by request parsing and by request handlers when a client asked for
+something we cannot do; the session turns it into an ``error`` reply and
+the connection stays open. Our own bugs are never a ProtocolError: they
+propagate and are logged as internal errors (h11's local vs remote errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ticker.protocol.codes import ErrorCode
+from ticker.protocol.replies import RequestId, encode_error
+
+
+class ProtocolError(Exception):
+    """The peer sent something we cannot act on; becomes an ``error`` reply."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        id: RequestId = None,
+        field: str | None = None,
+        symbols: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.id = id
+        self.field = field
+        self.symbols = tuple(symbols) if symbols is not None else None
+
+    def encode(self) -> bytes:
+        return encode_error(self.code, self.message, id=self.id, field=self.field, symbols=self.symbols)

@@ -1,0 +1,319 @@
+"""One client's protocol state: its subscriptions and its replies.
+
+Sans-I/O: :meth:`Session.receive` takes the text of one client frame and
+queues every reply in the connection's :class:`~ticker.outbox.Outbox`.
+Registration in the hub and the snapshot are queued in the same synchronous
+step, so every update a client sees for a symbol follows its snapshot and
+has a higher ``seq``.
+
+Policy lives here too, still without I/O: every inbound frame first passes
+the connection's rate limit (:class:`~ticker.limits.InboundRate`); until the
+client has authenticated (:class:`~ticker.access.Access`) only ``auth`` and
+``ping`` are served; a subscribe is cut down to the identity's entitlements.
+When the connection must end, :meth:`receive` and :meth:`check` return a
+:class:`~ticker.protocol.Close` for the I/O layer to carry out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import assert_never
+
+from ticker.core.encode import QuoteEncoder
+from ticker.core.hub import Hub
+from ticker.core.outbox import Outbox
+from ticker.core.stats import FanoutStats
+from ticker.core.table import SymbolTable
+from ticker.protocol.codes import Close, CloseCode, CloseReason, ErrorCode
+from ticker.protocol.errors import ProtocolError
+from ticker.protocol.replies import (
+    RequestId,
+    encode_authenticated,
+    encode_pong,
+    encode_subscribed,
+    encode_unsubscribed,
+    encode_warning,
+)
+from ticker.protocol.requests import Auth, Ping, Request, Subscribe, Unsubscribe, parse_request
+from ticker.security.access import Access, AccessEvent, AccessState
+from ticker.security.limits import InboundRate, RateVerdict
+from ticker.security.tokens import TokenError
+from ticker.util.clock import wall_us
+
+
+def _symbols_error(code: ErrorCode, what: str, names: list[str], id: RequestId, rest: str) -> ProtocolError:
+    shown = ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
+    return ProtocolError(code, f"{what}: {shown}; {rest}", id=id, field="symbols", symbols=names)
+
+
+class Session:
+    __slots__ = (
+        "table", "hub", "encoder", "outbox", "stats", "max_symbols", "access", "rate",
+        "_wall", "subscriptions", "closed", "ending",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        table: SymbolTable,
+        hub: Hub,
+        encoder: QuoteEncoder,
+        outbox: Outbox,
+        stats: FanoutStats,
+        *,
+        max_symbols: int,
+        access: Access | None = None,
+        rate: InboundRate | None = None,
+        wall_clock: Callable[[], int] = wall_us,
+    ) -> None:
+        self.table = table
+        self.hub = hub
+        self.encoder = encoder
+        self.outbox = outbox
+        self.stats = stats
+        self.max_symbols = max_symbols
+        self.access = access if access is not None else Access()
+        self.rate = rate
+        self._wall = wall_clock
+        #: sid -> throttle_ms
+        self.subscriptions: dict[int, int] = {}
+        self.closed = False
+        #: Set once the session has decided the connection must end.
+        self.ending: Close | None = None
+
+    # ------------------------------------------------------------ input
+
+    def receive(self, data: bytes | str, now: float) -> Close | None:
+        """Handle one text frame from the client."""
+        if self.closed or self.ending is not None:
+            return None
+        if self.rate is not None and (verdict := self.rate.check(now)) is not RateVerdict.OK:
+            return self._refuse(verdict, now)
+        try:
+            request = parse_request(data)
+        except ProtocolError as exc:
+            self.error(exc, now)
+            return None
+        if not self.access.authenticated and not isinstance(request, (Auth, Ping)):
+            self.error(self._unauthenticated(request.id), now)
+            return None
+        self.stats.requests[type(request).__name__.lower()] += 1
+        try:
+            return self._end(self._dispatch(request, now))
+        except ProtocolError as exc:
+            self.error(exc, now)
+            return None
+
+    def _dispatch(self, request: Request, now: float) -> Close | None:
+        """Serve one request; exhaustive over :data:`Request`, so mypy refuses a new
+        request type until it has a handler here."""
+        match request:
+            case Subscribe():
+                self._subscribe(request, now)
+            case Unsubscribe():
+                self._unsubscribe(request, now)
+            case Ping():
+                self._ping(request, now)
+            case Auth():
+                return self._auth(request, now)
+            case _:
+                assert_never(request)
+        return None
+
+    def receive_binary(self, now: float) -> Close | None:
+        if self.closed or self.ending is not None:
+            return None
+        if self.rate is not None and (verdict := self.rate.check(now)) is not RateVerdict.OK:
+            return self._refuse(verdict, now)
+        self.error(
+            ProtocolError(ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text"),
+            now,
+        )
+        return None
+
+    def check(self, now: float) -> Close | None:
+        """Timers (called a few times a second): auth deadline, token expiry."""
+        if self.closed or self.ending is not None:
+            return None
+        event = self.access.due(now)
+        if event is None:
+            return None
+        if event is AccessEvent.EXPIRING:
+            expires_at = self.access.identity.expires_at
+            left = (self.access.expires_mono or now) - now
+            self.outbox.push(
+                encode_warning(
+                    event.value,
+                    f"your token expires in {left:.0f} s; send "
+                    '{"op":"auth","token":"<fresh token>"} to stay connected',
+                    expires_at=None if expires_at is None else int(expires_at * 1_000_000),
+                ),
+                now,
+            )
+            return None
+        if event is AccessEvent.AUTH_TIMEOUT:
+            return self._end(
+                Close(
+                    CloseCode.POLICY_VIOLATION,
+                    f"authentication required: no auth message within {self.access.auth_timeout_s:g} s",
+                    CloseReason.AUTH_TIMEOUT,
+                )
+            )
+        return self._end(Close(CloseCode.POLICY_VIOLATION, "token expired", CloseReason.TOKEN_EXPIRED))
+
+    def _end(self, close: Close | None) -> Close | None:
+        """Remember a verdict to close: nothing more is read or answered after it."""
+        if close is not None:
+            self.ending = close
+        return close
+
+    def _refuse(self, verdict: RateVerdict, now: float) -> Close | None:
+        rate = self.rate
+        assert rate is not None
+        bucket = rate.bucket
+        self.error(
+            ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                f"too many messages: this one was dropped unread (limit {bucket.rate:g}/s, bursts of "
+                f"{bucket.burst:g}; next accepted in {rate.retry_after_ms()} ms). "
+                f"{rate.close_after} dropped without a pause close the connection",
+            ),
+            now,
+        )
+        if verdict is RateVerdict.CLOSE:
+            return self._end(
+                Close(
+                    CloseCode.POLICY_VIOLATION,
+                    f"rate limit: {rate.close_after} messages over {bucket.rate:g}/s were dropped",
+                    CloseReason.RATE_LIMITED,
+                )
+            )
+        return None
+
+    def _unauthenticated(self, id: RequestId) -> ProtocolError:
+        return ProtocolError(
+            ErrorCode.UNAUTHENTICATED,
+            'authenticate first: send {"op":"auth","token":"..."} within '
+            f"{self.access.auth_timeout_s:g} s of connecting, or give the token in the handshake",
+            id=id,
+            field="op",
+        )
+
+    def error(self, exc: ProtocolError, now: float) -> None:
+        self.stats.errors[exc.code] += 1
+        self.outbox.push(exc.encode(), now)
+
+    # ------------------------------------------------------------ requests
+
+    def _resolve(self, names: Iterable[str]) -> tuple[list[int], list[str]]:
+        ids = self.table.ids
+        known: list[int] = []
+        unknown: list[str] = []
+        for name in names:
+            sid = ids.get(name)
+            if sid is None:
+                unknown.append(name)
+            else:
+                known.append(sid)
+        return known, unknown
+
+    def _subscribe(self, req: Subscribe, now: float) -> None:
+        known, unknown = self._resolve(req.symbols)
+        denied: list[str] = []
+        entitled = self.access.entitlements
+        if not entitled.everything:
+            names = self.table.symbols
+            allowed: list[int] = []
+            for sid in known:
+                if entitled.allows(names[sid]):
+                    allowed.append(sid)
+                else:
+                    denied.append(names[sid])
+            known = allowed
+        new = [sid for sid in known if sid not in self.subscriptions]
+        if len(self.subscriptions) + len(new) > self.max_symbols:
+            raise ProtocolError(
+                ErrorCode.TOO_MANY_SYMBOLS,
+                f"subscribing to {len(new)} more symbols would exceed the limit of "
+                f"{self.max_symbols} per connection ({len(self.subscriptions)} subscribed); "
+                "nothing was subscribed",
+                id=req.id,
+                field="symbols",
+            )
+        outbox = self.outbox
+        if known:
+            outbox.push(
+                encode_subscribed(req.id, [self.table.symbols[s] for s in known], req.throttle_ms),
+                now,
+            )
+            interval = req.throttle_ms / 1000.0
+            for sid in known:
+                self.subscriptions[sid] = req.throttle_ms
+                self.hub.add(sid, outbox)
+                outbox.set_throttle(sid, interval, now)
+                outbox.push(self.encoder.snapshot(sid), now, sid)
+        if unknown:
+            self.error(self._unknown(unknown, req.id, "subscribed"), now)
+        if denied:
+            self.error(self._not_entitled(denied, req.id, "the others were subscribed"), now)
+
+    def _ping(self, req: Ping, now: float) -> None:
+        self.outbox.push(encode_pong(req.id, self._wall()), now)
+
+    def _auth(self, req: Auth, now: float) -> Close | None:
+        access = self.access
+        try:
+            identity = access.login(req.token, now, self._wall() / 1e6)
+        except TokenError as exc:
+            self.error(ProtocolError(ErrorCode.AUTH_FAILED, exc.message, id=req.id, field="token"), now)
+            if access.state is AccessState.ENDED:
+                why = f"authentication failed: {exc.message}"
+                return Close(CloseCode.POLICY_VIOLATION, why, CloseReason.AUTH_FAILED)
+            return None
+        self.outbox.push(encode_authenticated(req.id, identity.name, identity.expires_at), now)
+        # A refreshed token may grant less: drop what it no longer covers.
+        names = self.table.symbols
+        lost = [sid for sid in self.subscriptions if not identity.entitlements.allows(names[sid])]
+        if lost:
+            self._drop(lost)
+            self.outbox.push(encode_unsubscribed(req.id, [names[s] for s in lost]), now)
+            self.error(self._not_entitled([names[s] for s in lost], req.id, "they were unsubscribed"), now)
+        return None
+
+    def _drop(self, sids: Iterable[int]) -> None:
+        for sid in sids:
+            if self.subscriptions.pop(sid, None) is not None:
+                self.hub.remove(sid, self.outbox)
+                self.outbox.forget(sid)
+
+    def _unsubscribe(self, req: Unsubscribe, now: float) -> None:
+        known, unknown = self._resolve(req.symbols)
+        self._drop(known)
+        if known:
+            self.outbox.push(encode_unsubscribed(req.id, [self.table.symbols[s] for s in known]), now)
+        if unknown:
+            self.error(self._unknown(unknown, req.id, "unsubscribed"), now)
+
+    @staticmethod
+    def _unknown(unknown: list[str], id: RequestId, verb: str) -> ProtocolError:
+        return _symbols_error(
+            ErrorCode.UNKNOWN_SYMBOL,
+            "unknown symbol(s)",
+            unknown,
+            id,
+            f"the others were {verb}. GET /api/symbols lists them all",
+        )
+
+    @staticmethod
+    def _not_entitled(denied: list[str], id: RequestId, rest: str) -> ProtocolError:
+        return _symbols_error(ErrorCode.NOT_ENTITLED, "not entitled to", denied, id, rest)
+
+    # ------------------------------------------------------------ teardown
+
+    def close(self) -> None:
+        """Unsubscribe everything and stop answering; idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        for sid in self.subscriptions:
+            self.hub.remove(sid, self.outbox)
+        self.subscriptions.clear()

@@ -1,0 +1,373 @@
+"""Where frames are written: one WebSocket connection's I/O loops.
+
+The reader feeds client frames into the sans-I/O :class:`Session`. Frames
+from the :class:`Outbox` are written without awaiting: by the shared
+:class:`~ticker.flusher.Flusher` while the socket takes data, and by the
+connection's own task while it does not (or when permessage-deflate needs
+aiohttp's compressor). Nothing ever waits on this client's socket on behalf
+of another client, so a slow client only ever delays itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from ticker.core.outbox import Outbox
+from ticker.core.slow_consumer import SlowAction, SlowConsumerGuard, SlowConsumerPolicy
+from ticker.core.stats import FanoutStats
+from ticker.protocol.codes import CloseCode, CloseReason
+from ticker.protocol.frames import text_frame
+from ticker.protocol.replies import encode_warning
+from ticker.protocol.session import Session
+from ticker.security.admission import Admitted
+from ticker.server.flusher import Flusher
+
+log = logging.getLogger("ticker.connection")
+
+_TEXT = WSMsgType.TEXT
+
+
+class ConnectionContext(Protocol):
+    """What a connection needs from the service: its parts, not the whole service
+    (:class:`~ticker.runtime.service.Service` implements it)."""
+
+    @property
+    def fanout_stats(self) -> FanoutStats: ...
+
+    @property
+    def slow_policy(self) -> SlowConsumerPolicy: ...
+
+    def new_outbox(self, notify: Callable[[], None]) -> Outbox: ...
+
+    def new_session(self, outbox: Outbox, admitted: Admitted | None = None) -> Session: ...
+
+
+#: Stop writing directly while the transport holds more than this (the client is
+#: not reading fast enough); resume when it is back under the low mark.
+WRITE_HIGH = 64 * 1024
+WRITE_LOW = 16 * 1024
+BLOCKED_POLL_S = 0.005
+
+
+class Connection:
+    """One client. Frames normally go out through the shared :class:`Flusher`
+    (direct ``transport.write``, no task switch); a connection that is blocked
+    (socket buffer full) or compressed is written by its own task instead."""
+
+    # Slots: one of these lives per client; 10,000 idle clients is a target.
+    __slots__ = (
+        "ws", "peer", "transport", "flusher", "stats", "observe", "_record_latency",
+        "outbox", "session", "guard", "close_reason", "direct", "_marked", "_blocked",
+        "_closing", "_timer", "_timer_at", "_waiter", "_writer_task", "_closer", "_close_timeout_s",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        context: ConnectionContext,
+        ws: web.WebSocketResponse,
+        peer: str,
+        transport: asyncio.Transport | None,
+        flusher: Flusher,
+        admitted: Admitted | None = None,
+        *,
+        observe: bool = True,
+        close_timeout_s: float = 5.0,
+    ) -> None:
+        self.ws = ws
+        self.peer = peer
+        self.transport = transport
+        self.flusher = flusher
+        self.stats = context.fanout_stats
+        self.observe = observe
+        self._close_timeout_s = close_timeout_s
+        #: Per-frame latency goes to a plain list, binned by the sweep (see Histogram).
+        self._record_latency = self.stats.fanout_latency.deferred.append
+        self.outbox = context.new_outbox(self._notify)
+        self.session = context.new_session(self.outbox, admitted)
+        self.guard = SlowConsumerGuard(context.slow_policy)
+        self.close_reason = CloseReason.CLIENT
+        #: Direct writes need a plain transport; permessage-deflate goes through aiohttp.
+        self.direct = transport is not None and not ws.compress
+        self._marked = False
+        self._blocked = False
+        self._closing = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._waiter: asyncio.Future[None] | None = None
+        self._writer_task: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def run(self) -> None:
+        """Serve until the client or the server closes the connection."""
+        stats = self.stats
+        stats.connections += 1
+        stats.opened += 1
+        log.info("client connected", extra={"peer": self.peer})
+        if not self.direct:  # permessage-deflate: aiohttp's compressor, so a writer task
+            self._writer_task = asyncio.create_task(self._write_loop(), name=f"writer:{self.peer}")
+        try:
+            await self._read_loop()
+        finally:
+            self._closing = True
+            self.session.close()
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._closer is not None:
+                await self._closer
+            if self._writer_task is not None:
+                self._writer_task.cancel()
+                await asyncio.gather(self._writer_task, return_exceptions=True)
+            stats.connections -= 1
+            stats.closed[self.close_reason] += 1
+            log.info(
+                "client disconnected: %s",
+                self.close_reason,
+                extra={"peer": self.peer, "reason": self.close_reason, "code": self.ws.close_code},
+            )
+
+    async def _read_loop(self) -> None:
+        session = self.session
+        clock = time.monotonic
+        async for msg in self.ws:
+            if msg.type is _TEXT:
+                close = session.receive(msg.data, clock())
+            elif msg.type is WSMsgType.BINARY:
+                close = session.receive_binary(clock())
+            else:  # ERROR: aiohttp has already closed the socket with the right code
+                if self.close_reason is CloseReason.CLIENT:
+                    self.close_reason = self._error_reason(msg.data)
+                break
+            if close is not None:
+                self.kill(close.code, close.frame_reason(), close.reason)
+        # A missed pong closes the socket without an ERROR message when no read was pending.
+        if self.close_reason is CloseReason.CLIENT and isinstance(self.ws.exception(), TimeoutError):
+            self.close_reason = CloseReason.HEARTBEAT_TIMEOUT
+
+    @staticmethod
+    def _error_reason(exc: object) -> CloseReason:
+        if isinstance(exc, TimeoutError):  # aiohttp's heartbeat: no pong in time
+            return CloseReason.HEARTBEAT_TIMEOUT
+        if getattr(exc, "code", None) == WSCloseCode.MESSAGE_TOO_BIG:
+            return CloseReason.MESSAGE_TOO_BIG
+        return CloseReason.PROTOCOL_ERROR
+
+    def _notify(self) -> None:
+        """The outbox has something to send (or a throttled update to time)."""
+        if self.direct and not self._blocked:
+            if not self._marked:
+                self._marked = True
+                self.flusher.mark(self)
+            return
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # ------------------------------------------------------------ direct path
+
+    def flush(self, now: float) -> None:
+        """Write everything pending as one frame (called by the Flusher).
+
+        The hot path of the server: kept to attribute reads and one write, since
+        profiles put it at about 40% of CPU under load (docs/benchmarks.md)."""
+        if self._closing or self._blocked:
+            self._marked = False
+            return
+        outbox = self.outbox
+        if outbox.held:
+            outbox.release_due(now)
+        queue = outbox.queue
+        if queue:
+            transport = self.transport
+            assert transport is not None
+            if transport.is_closing():
+                self._closing = True
+                self._marked = False
+                return
+            if self.observe:
+                self._record_latency(now - outbox.since)
+            frame = outbox.take_frame()
+            if frame is not None:
+                stats = self.stats
+                stats.frames_sent += 1
+                stats.bytes_sent += len(frame)
+                transport.write(text_frame(frame))
+                if transport.get_write_buffer_size() > WRITE_HIGH:
+                    self._marked = False
+                    self._block()
+                    return
+        if outbox.held:
+            due = outbox.next_due()
+            if due is not None and (self._timer is None or due < self._timer_at):
+                self._arm(due)
+        if queue:  # more than one frame's worth was pending
+            self.flusher.mark(self)
+        else:
+            self._marked = False
+
+    def _block(self) -> None:
+        """The client's socket is full: stop direct writes until it drains.
+
+        The waiting task exists only while blocked (idle connections carry no
+        task: about 1 KiB each less, see docs/benchmarks.md, idle connections)."""
+        self._blocked = True
+        task = self._writer_task
+        if task is None or task.done():
+            self._writer_task = asyncio.create_task(self._until_drained(), name=f"drain:{self.peer}")
+
+    def _arm(self, due: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = due
+        self._timer = asyncio.get_running_loop().call_at(due, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        self._notify()
+
+    async def _until_drained(self) -> None:
+        """Wait for the blocked socket to drain, then hand back to the flusher."""
+        transport = self.transport
+        assert transport is not None
+        if not await _drained(transport, WRITE_LOW, deadline=None, give_up_if_closing=True):
+            return
+        self._blocked = False
+        if self.outbox.queue or self.outbox.held:
+            self._notify()
+
+    # ------------------------------------------------------------ task path (compression)
+
+    async def _write_loop(self) -> None:
+        outbox = self.outbox
+        stats = self.stats
+        send = self.ws.send_frame
+        clock = time.monotonic
+        loop = asyncio.get_running_loop()
+        observe = self.observe
+        record_latency = self._record_latency
+        try:
+            while True:
+                now = clock()
+                outbox.release_due(now)
+                lag = outbox.lag(now)
+                frame = outbox.take_frame()
+                if frame is None:
+                    waiter = self._waiter = loop.create_future()
+                    due = outbox.next_due()
+                    timer = loop.call_at(due, self._notify) if due is not None else None
+                    try:
+                        await waiter
+                    finally:
+                        self._waiter = None
+                        if timer is not None:
+                            timer.cancel()
+                    continue
+                if observe:
+                    record_latency(lag)
+                stats.frames_sent += 1
+                stats.bytes_sent += len(frame)
+                await send(frame, _TEXT)
+        except (ConnectionError, RuntimeError):
+            pass  # the socket went away; the reader sees it too
+
+    def check_session(self, now: float) -> None:
+        """The session's timers: auth deadline, token expiry."""
+        if self._closer is not None:
+            return
+        close = self.session.check(now)
+        if close is not None:
+            self.kill(close.code, close.frame_reason(), close.reason)
+
+    # ------------------------------------------------------------ slow consumers
+
+    def check_slow(self, now: float) -> None:
+        if self._closer is not None:
+            return
+        transport = self.transport
+        buffered = transport.get_write_buffer_size() if transport is not None else 0
+        pending = self.outbox.pending_bytes + buffered
+        lag = self.outbox.lag(now)
+        verdict = self.guard.check(pending, lag, now)
+        if verdict is SlowAction.OK:
+            return
+        why = self.guard.describe(pending, lag)
+        if verdict is SlowAction.WARN:
+            self.stats.slow_consumer_warnings += 1
+            grace = self.guard.policy.grace_s
+            warning = encode_warning(
+                "slow_consumer",
+                f"this connection is not reading fast enough ({why}); "
+                f"it will be closed with code 1013 if this lasts {grace:g} s",
+                pending_bytes=pending,
+                lag_ms=round(lag * 1000),
+            )
+            if self.direct and transport is not None and not transport.is_closing():
+                # Straight behind the data already in flight: the outbox may be stuck.
+                transport.write(text_frame(warning))
+            else:
+                self.outbox.push_front(warning, now)
+            return
+        self.stats.slow_consumer_closes += 1
+        log.warning("closing slow consumer: %s", why, extra={"peer": self.peer, "code": 1013})
+        why_bytes = b"slow consumer: " + why.encode()[:100]
+        self.kill(CloseCode.TRY_AGAIN_LATER, why_bytes, CloseReason.SLOW_CONSUMER)
+
+    # ------------------------------------------------------------ closing
+
+    @property
+    def closing(self) -> asyncio.Task[None] | None:
+        """The task closing this connection from the server side, once :meth:`kill` ran."""
+        return self._closer
+
+    def kill(self, code: int, message: bytes, reason: CloseReason) -> None:
+        """Close from the server side (owned by this connection; awaited in run())."""
+        if self._closer is not None:
+            return
+        self.close_reason = reason
+        self._closer = asyncio.create_task(self._close(code, message), name=f"close:{self.peer}")
+
+    async def _close(self, code: int, message: bytes) -> None:
+        self._closing = True
+        if self._writer_task is not None:
+            self._writer_task.cancel()
+        self.outbox.drop_all()
+        self.session.close()
+        timeout = self._close_timeout_s
+        try:
+            async with asyncio.timeout(max(timeout, 0.1)):
+                await self.ws.close(code=code, message=message, drain=False)
+        except (TimeoutError, ConnectionError):
+            pass
+        # A client that is reading gets up to the timeout again to take the data in
+        # flight and the close frame; one that is not reading is then cut off.
+        transport = self.transport
+        if transport is None:
+            return
+        deadline = asyncio.get_running_loop().time() + timeout
+        await _drained(transport, 0, deadline=deadline, give_up_if_closing=False)
+        if transport.get_write_buffer_size() or not transport.is_closing():
+            transport.abort()
+
+
+async def _drained(
+    transport: asyncio.Transport, low: int, *, deadline: float | None, give_up_if_closing: bool
+) -> bool:
+    """Wait until the transport holds at most ``low`` bytes; False if it closed or
+    the deadline passed first. Polled: asyncio transports expose no public
+    "drained" event to a protocol they do not belong to, and only slow clients
+    ever get here."""
+    loop = asyncio.get_running_loop()
+    while transport.get_write_buffer_size() > low:
+        if (give_up_if_closing and transport.is_closing()) or (
+            deadline is not None and loop.time() > deadline
+        ):
+            return False
+        await asyncio.sleep(BLOCKED_POLL_S)
+    return True
