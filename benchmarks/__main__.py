@@ -8,7 +8,8 @@ Modes: fixed (the default workload), matrix (how C, k and T change things),
 ramp (highest tick rate kept up), idle (memory per idle connection), slow
 (stalled clients beside normal ones), metrics (on vs off), loop (asyncio vs
 uvloop), deflate (permessage-deflate), core (the pure fan-out core without
-sockets), generator (synthetic market ticks/s), replay (tick-file parsing).
+sockets), instructions (the same core under callgrind: instruction counts that do
+not move with machine load), generator (synthetic market ticks/s), replay (tick-file parsing).
 """
 
 from __future__ import annotations
@@ -178,6 +179,15 @@ def mode_generator(a: argparse.Namespace) -> list[str]:
     return lines
 
 
+def mode_instructions(a: argparse.Namespace) -> list[str]:
+    from benchmarks import instructions
+
+    lines = instructions.table(list(instructions.VARIANTS))
+    for line in lines:
+        say("  " + line)
+    return lines
+
+
 def mode_replay(a: argparse.Namespace) -> list[str]:
     from benchmarks import replay_parse
 
@@ -188,7 +198,7 @@ def mode_replay(a: argparse.Namespace) -> list[str]:
 
 
 MODES = {
-    "core": mode_core, "generator": mode_generator, "replay": mode_replay,
+    "core": mode_core, "instructions": mode_instructions, "generator": mode_generator, "replay": mode_replay,
     "fixed": mode_fixed, "matrix": mode_matrix, "ramp": mode_ramp, "idle": mode_idle,
     "slow": mode_slow, "metrics": mode_metrics, "loop": mode_loop, "deflate": mode_deflate,
 }  # fmt: skip

@@ -9,7 +9,6 @@ the latest values, which is exactly what conflation promises.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -82,11 +81,3 @@ class QuoteEncoder:
 def encode_status(symbol: str, status: str, ts: int) -> bytes:
     """A symbol's data status changed (``live``, ``stale``, ...)."""
     return orjson.dumps({"type": "status", "symbol": symbol, "status": status, "ts": ts})
-
-
-def join_frame(messages: Sequence[bytes]) -> bytes:
-    """One frame's payload from encoded messages: the message itself when there is
-    one, else a JSON array of them (protocol v1: clients accept both)."""
-    if len(messages) == 1:
-        return messages[0]
-    return b"[" + b",".join(messages) + b"]"

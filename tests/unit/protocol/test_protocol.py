@@ -1,7 +1,8 @@
 import orjson
 import pytest
 
-from ticker.core.encode import join_frame
+from ticker.core.outbox import Outbox
+from ticker.core.stats import FanoutStats
 from ticker.protocol.codes import ErrorCode
 from ticker.protocol.errors import ProtocolError
 from ticker.protocol.replies import encode_error
@@ -72,6 +73,14 @@ def test_error_encoding_carries_symbols() -> None:
         "message": "m",
         "symbols": ["XXXYYY"],
     }
+
+
+def join_frame(messages: list[bytes]) -> bytes | None:
+    """What the writer sends for these pending messages (Outbox.take_frame joins them)."""
+    box = Outbox(lambda sid, mask: b"", FanoutStats())
+    for m in messages:
+        box.push(m, 0.0)
+    return box.take_frame()
 
 
 def test_join_frame() -> None:

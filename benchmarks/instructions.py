@@ -1,0 +1,153 @@
+"""Instruction counts of the pure core under callgrind: repeatable on a noisy machine.
+
+Timings on a shared 2-core VM move ±30% from run to run; ``valgrind --tool=callgrind``
+counts the instructions the same workload executes, which does not depend on what
+else the machine is doing. Each variant runs twice in a child process, once building
+the workload only and once also running it; the difference is the workload's cost.
+
+The workload is the default shape in process: 100 synthetic symbols at 2,000
+ticks/s for 2 s of market time, 500 outboxes × 10 symbols, drained every 5 ms of
+market time as the flusher would. Variants switch on what the default config adds
+on the hot path; each new capability adds one (the budget is +10% per delivered
+message, docs/benchmarks.md).
+
+    python -m benchmarks.instructions [variant ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECONDS = 2.0
+CLIENTS = 500
+K = 10
+
+
+def _workload(variant: str) -> Callable[[], None]:
+    """Build the core for ``variant``; return the function that runs the ticks through it."""
+    from benchmarks.core import _batches
+    from feeds.catalog import spec, universe
+    from feeds.sink import FeedSink
+    from feeds.synthetic.market import SyntheticMarket
+    from ticker.core.encode import QuoteEncoder
+    from ticker.core.hub import Hub
+    from ticker.core.ingest import Ingest
+    from ticker.core.outbox import Outbox
+    from ticker.core.stats import FanoutStats, FeedStats
+    from ticker.core.table import SymbolTable
+
+    specs = [spec(s) for s in universe()[:100]]
+    table = SymbolTable([s.instrument for s in specs])
+    hub = Hub(len(table))
+    encoder = QuoteEncoder(table)
+    stats = FanoutStats()
+    start_us = 1_700_000_000_000_000
+    ingest = Ingest(table, hub, encoder, clock=lambda: 1.0, wall_ns=lambda: start_us * 1000)
+    VARIANTS[variant](ingest)
+    sink = FeedSink(ingest, FeedStats("bench"))
+    boxes = [Outbox(encoder.update, stats) for _ in range(CLIENTS)]
+    for i, box in enumerate(boxes):
+        for j in range(K):
+            hub.add((i * K + j) % len(table), box)
+    batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1, start_us=start_us), SECONDS, 0.005)
+
+    def run() -> None:
+        for batch in batches:
+            sink.publish(batch)
+            for box in boxes:
+                box.take_frame()
+
+    return run
+
+
+def _base(ingest: object) -> None:
+    """Quotes only: table, encode once, hub, outboxes (metrics counters on)."""
+
+
+#: variant name -> what it switches on in the ingest path.
+VARIANTS: dict[str, Callable[[object], None]] = {"base": _base}
+
+
+def _child(variant: str, run: bool) -> None:
+    work = _workload(variant)
+    if run:
+        work()
+
+
+def _count(variant: str, run: bool) -> int:
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise RuntimeError("valgrind is not installed (Debian package 'valgrind')")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        cmd = [
+            valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
+            sys.executable, "-m", "benchmarks.instructions", "--child", variant,
+        ] + (["--run"] if run else [])  # fmt: skip
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, check=True)
+    m = re.search(r"Collected : (\d+)", proc.stderr)
+    if m is None:
+        raise RuntimeError(f"no callgrind total in:\n{proc.stderr[-2000:]}")
+    return int(m.group(1))
+
+
+def measure(variant: str) -> tuple[int, int, int]:
+    """(instructions of the workload, ticks, deliveries) for one variant."""
+    from benchmarks.core import _batches
+    from feeds.catalog import spec, universe
+    from feeds.synthetic.market import SyntheticMarket
+
+    specs = [spec(s) for s in universe()[:100]]
+    batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1), SECONDS, 0.005)
+    ticks = sum(len(b) for b in batches)
+    deliveries = ticks * CLIENTS * K // 100
+    return _count(variant, True) - _count(variant, False), ticks, deliveries
+
+
+def table(variants: list[str]) -> list[str]:
+    lines = [
+        f"Instructions executed by the pure core (callgrind; {CLIENTS} outboxes × {K} of 100 symbols, "
+        f"2,000 ticks/s for {SECONDS:g} s of market time, drained every 5 ms):",
+        "",
+        "| variant | instructions | per tick (incl. fan-out) | per delivery | vs base |",
+        "|---|---|---|---|---|",
+    ]
+    base: float | None = None
+    for v in variants:
+        instr, ticks, deliveries = measure(v)
+        per_delivery = instr / deliveries
+        base = per_delivery if v == "base" else base
+        rel = f"{(per_delivery / base - 1) * 100:+.1f}%" if base and v != "base" else ""
+        lines.append(f"| {v} | {instr:,} | {instr / ticks:,.0f} | {per_delivery:,.0f} | {rel} |")
+    return lines
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__)
+    p.add_argument("variants", nargs="*", default=[])
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        _child(a.child, a.run)
+        return
+    variants = a.variants or list(VARIANTS)
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        p.error(f"unknown variant(s) {', '.join(sorted(unknown))}; known: {', '.join(VARIANTS)}")
+    for line in table(["base", *[v for v in variants if v != "base"]]):
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
