@@ -14,6 +14,7 @@ synchronous and live in their own modules.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import glob
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -32,7 +33,8 @@ from feeds.replay.merge import merge
 from feeds.replay.reader import CHUNK_BYTES, TickFileReader, Ticks, read_head
 from ticker.model import Instrument
 
-FORMATS = (*PRESETS, "csv")
+FORMATS = ("histdata", "dukascopy", "truefx", "csv", "mt5")
+assert set(FORMATS) == {*PRESETS, "csv"}
 #: Most ticks handed to the service in one go, so one batch never holds the loop long.
 MAX_BATCH = 4096
 MIN_SLEEP_S = 0.001
@@ -44,7 +46,7 @@ class ReplayOptions:
 
     #: Files or glob patterns (relative paths are relative to the working directory).
     files: tuple[str, ...] = ()
-    #: histdata | dukascopy | truefx | csv (columns and time_format below).
+    #: histdata | dukascopy | truefx | mt5 | csv (columns and time_format below).
     format: str = ""
     #: The symbol of every file, for formats without a symbol column; default: from the file name.
     symbol: str = ""
@@ -64,9 +66,12 @@ class ReplayOptions:
     columns: tuple[str, ...] = ()
     time_format: str = ""
     #: Hours the file's clock is ahead of UTC; default: the preset's (HistData -5), else 0.
+    #: Required for mt5 (the broker's server time). Rows with their own offset (%z) use theirs.
     utc_offset_h: float | None = None
     delimiter: str = ","
     header_lines: int = field(default=0, metadata={"min": 0, "max": 1000})
+    #: An empty bid or ask repeats the previous row's (files that write only what changed).
+    partial: bool = False
     read_bytes: int = field(default=CHUNK_BYTES, metadata={"min": 4096, "max": 64 * 1024 * 1024})
 
     def __post_init__(self) -> None:
@@ -81,6 +86,13 @@ class ReplayOptions:
                 raise ValueError("time_format: format 'csv' needs a time format, e.g. '%Y-%m-%d %H:%M:%S.%f'")
         elif self.columns or self.time_format:
             raise ValueError(f"columns: only for format 'csv'; {self.format!r} fixes its own columns")
+        elif self.partial:
+            raise ValueError(f"partial: only for format 'csv'; {self.format!r} fixes its own")
+        elif PRESETS[self.format].offset_required and self.utc_offset_h is None:
+            raise ValueError(
+                f"utc_offset_h: {self.format} files are in the broker's server time; give the hours "
+                "it is ahead of UTC (2.0 for a GMT+2 server, 0.0 for UTC)"
+            )
         self.layout()  # raises "columns: ...", "time_format: ..." naming the key
 
     def layout(self) -> CsvLayout:
@@ -92,20 +104,12 @@ class ReplayOptions:
                 utc_offset_h=self.utc_offset_h or 0.0,
                 delimiter=self.delimiter,
                 header_lines=self.header_lines,
+                partial=self.partial,
             )
         preset = PRESETS[self.format]
         if self.utc_offset_h is None:
             return preset
-        return CsvLayout(
-            preset.name,
-            preset.columns,
-            preset.time_format,
-            utc_offset_h=self.utc_offset_h,
-            delimiter=preset.delimiter,
-            header_lines=preset.header_lines,
-            symbol_strip=preset.symbol_strip,
-            file_symbol=preset.file_symbol,
-        )
+        return dataclasses.replace(preset, utc_offset_h=self.utc_offset_h)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,19 +161,33 @@ class ReplayFeed(Feed):
     # ------------------------------------------------------------ set-up
 
     def _inspect(self, paths: list[Path]) -> tuple[list[TickFile], list[Instrument]]:
+        """Each file's first lines: its symbols and the decimals its prices use.
+
+        A malformed line among them is skipped (the reader counts it when the file
+        plays); only a file none of whose first lines reads, or a symbol without
+        any tick there that nothing else describes, is an error, and the error says
+        which file and which lines were read."""
         o = self.options
         parser = ChunkParser(self.layout)
         found: dict[str, list[float]] = {}
         files: list[TickFile] = []
+        read: list[str] = []  # "lines 2-5011 of a.csv", for errors
         for path in paths:
             head = read_head(path)
             lines = head.split(b"\n", self.layout.header_lines)
             body = lines[-1] if self.layout.header_lines < len(lines) else b""
-            parsed = parser.parse(body, self.layout.header_lines + 1)
+            first = self.layout.header_lines + 1
+            last = first + body.count(b"\n") - (1 if body.endswith(b"\n") else 0)
+            where = f"{path} lines {first}-{last}" if last > first else f"{path} line {first}"
+            read.append(where if body.strip() else f"{path} (no data lines)")
+            parsed = parser.parse(body, first)
             if not len(parsed) and body.strip():
                 example = parsed.bad[0] if parsed.bad else None
-                why = f" (line {example.line}: {example.reason})" if example else ""
-                raise ValueError(f"files: {path} does not look like {self.layout.name} data{why}")
+                why = f"; line {example.line}: {example.reason}" if example else ""
+                raise ValueError(
+                    f"files: {path} does not look like {self.layout.name} data "
+                    f"(read {where.removeprefix(f'{path} ')}{why})"
+                )
             prices = np.concatenate((parsed.bid[:2000], parsed.ask[:2000])).tolist()
             file_symbol = None
             if parsed.symbol is None:
@@ -188,14 +206,14 @@ class ReplayFeed(Feed):
             files.append(TickFile(path, file_symbol))
         names = list(o.symbols) if o.symbols else list(found)
         if not names:
-            raise ValueError("files: no ticks found in the files' first lines")
+            raise ValueError(f"files: no ticks found in the first lines read ({_listing(read)})")
         instruments = []
         for s in names:
             inferred = decimals_of(found[s]) if found.get(s) else None
             try:
                 instruments.append(resolve(s, o.instruments.get(s), inferred))
             except ValueError as exc:
-                raise ValueError(f"{exc} (symbol {s} has no ticks in the files' first lines)") from None
+                raise ValueError(f"{exc} ({s} has no ticks in the lines read: {_listing(read)})") from None
         unknown = set(o.instruments) - set(names)
         if unknown:
             raise ValueError(f"instruments: {', '.join(sorted(unknown))} not among the played symbols")
@@ -287,6 +305,11 @@ class ReplayFeed(Feed):
             sink.publish(to_batch(batch, sids, sl, ts))
             cursor = end
             await asyncio.sleep(0)  # let clients and other feeds run between batches
+
+
+def _listing(items: list[str], most: int = 3) -> str:
+    more = f" and {len(items) - most} more file(s)" if len(items) > most else ""
+    return "; ".join(items[:most]) + more
 
 
 def _report(readers: list[TickFileReader], sink: TickSink) -> None:
