@@ -19,6 +19,9 @@ from feeds.replay.csvparse import ChunkParser
 from feeds.replay.feed import ReplayFeed, ReplayOptions
 from feeds.replay.layout import DUKASCOPY, MT5, CsvLayout
 from feeds.replay.reader import Malformed, TickFileReader, Ticks
+from tests.data import make_samples
+
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def us(*args: int) -> int:
@@ -282,6 +285,36 @@ def test_layout_errors_for_the_new_options(options: dict[str, Any], message: str
         ReplayOptions(**{"files": ("x",), "format": "csv", **options})
 
 
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("USDCHF_Ticks_02.01.2024-02.01.2024.csv", {"format": "dukascopy"}),
+        ("AUDUSD_202401021200_202401021215.csv", {"format": "mt5", "utc_offset_h": 2.0}),
+    ],
+)
+def test_the_new_sample_files_replay_from_10_utc_with_their_planted_bad_lines(
+    name: str, options: dict[str, Any]
+) -> None:
+    ticks, bad, feed = play(files=(str(DATA / name),), timestamps="original", **options)
+    symbol = make_samples.FILES[name][0]
+    assert [i.symbol for i in feed.instruments()] == [symbol]
+    assert bad_lines(bad) == list(make_samples.BAD_LINES[name])
+    raw = (DATA / name).read_bytes()
+    assert raw.count(b"\r\n") == raw.count(b"\n")  # CRLF, as the vendors write
+    rows = [ln.split("\t" if "\t" in ln else ",") for ln in raw.decode().splitlines()[1:] if ln]
+    assert len(ticks) == len(rows) - len(make_samples.BAD_LINES[name])
+    assert 0 <= ticks.ts[0] - us(2024, 1, 2, 10, 0, 0) < 5_000_000  # whatever the file's clock
+    assert np.all(np.diff(ticks.ts) >= 0) and np.all(ticks.ask >= ticks.bid)
+    if options["format"] == "mt5":
+        # The last quote, by hand: each side's last non-empty value in the file.
+        bid = next(float(r[2]) for r in reversed(rows) if len(r) == 7 and r[2])
+        ask = next(float(r[3]) for r in reversed(rows) if len(r) == 7 and r[3])
+        assert sum(1 for r in rows if len(r) == 7 and not (r[2] and r[3])) > 1000  # many partial rows
+    else:
+        ask, bid = float(rows[-1][1]), float(rows[-1][2])
+    assert (ticks.bid[-1], ticks.ask[-1]) == (bid, ask)
+
+
 # ---------------------------------------------------------------- BOM, CRLF, last line
 
 
@@ -431,6 +464,10 @@ def test_a_utf16_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
         ([1e-13], 10),  # capped: an instrument has at most 10
         ([3976.0, 3976.5], 1),
         ([float("nan"), 1.5], 1),
+        # float32 exports: 1.1038600206375122 for 1.10386, 2063.929931640625 for 2063.93
+        ([float(np.float32(x)) for x in (1.085, 1.10386, 1.10401)], 5),
+        ([float(np.float32(x)) for x in (2063.93, 2064.1)], 2),
+        ([float(np.float32(42000.12))], 8),  # 42000.12109375 exactly: more than written, never fewer
     ],
 )
 def test_decimals_ignore_binary_float_noise(prices: list[float], decimals: int) -> None:
@@ -459,7 +496,7 @@ def test_noisy_prices_infer_the_written_decimals_and_parse_as_written(tmp_path: 
 def test_a_line_longer_than_any_tick_is_skipped_and_counted(tmp_path: Path) -> None:
     good = "20240102 050000123,1.10386,1.10400,0\n"
     path = tmp_path / "DAT_ASCII_EURUSD_T_202401.csv"
-    path.write_bytes((good * 3 + "x" * 80_000 + "\n" + good * 2).encode())
+    path.write_bytes((good * 3 + "x" * 80_000 + "\n" + good + "garbage\n" + good).encode())
     reader = TickFileReader(
         path,
         CsvLayout("csv", ("time", "bid", "ask", ""), "%Y%m%d %H%M%S%f"),
@@ -469,7 +506,7 @@ def test_a_line_longer_than_any_tick_is_skipped_and_counted(tmp_path: Path) -> N
     )
     ticks = Ticks.concat(list(reader.chunks()))
     assert len(ticks) == 5
-    assert bad_lines(reader.malformed) == [4]
+    assert bad_lines(reader.malformed) == [4, 6]  # lines after it keep their numbers
     assert "line longer than 65536 bytes" in reader.malformed[0].examples[0].reason
 
 

@@ -185,6 +185,11 @@ def test_check_config_passes_with_malformed_lines_among_the_first_lines(
             r"EURUSD_Ticks_x\.csv does not look like mt5 data \(read lines 2-3; line 2: empty bid or ask with no earlier value",
         ),
         (
+            [MT5_HEADER, "2024.01.02\t12:00:00.123\t1.10386\t1.10400\t\t\t6"],
+            'format = "histdata"\nsymbol = "EURUSD"',
+            r"does not look like histdata data \(read lines 1-2; line 1: expected 4 fields, found 1: .*\); it looks like format = 'mt5'",
+        ),
+        (
             ["20240102 050000123,1.1,1.2,0"],
             'format = "histdata"\nsymbol = "EURUSD"\nsymbols = ["EURUSD", "QQQZZZ"]',
             r"instruments: QQQZZZ is not a known pair; .*\(QQQZZZ has no ticks in the lines read: .*EURUSD_Ticks_x\.csv line 1\)",

@@ -5,10 +5,18 @@ near 150,000 lines/s; this module finds line and field boundaries with numpy
 over the chunk's bytes and converts whole columns, which is what lets replay
 parse at the rates in docs/feeds.md.
 
-Contract of :func:`parse_chunk`: the input is whole lines (each ending in
-``\\n``); every non-blank line either becomes one row of the output or one
-:class:`BadLine` naming its line number and what is wrong with it. Blank
-lines are skipped silently. Rows keep file order.
+Contract of :meth:`ChunkParser.parse`: the input is whole lines (each ending
+in ``\\n``, or ``\\r\\n``, the last one possibly in neither); every non-blank
+line either becomes one row of the output or one :class:`BadLine` naming its
+line number and what is wrong with it. Blank lines are skipped silently. Rows
+keep file order.
+
+Partial layouts (MT5): an empty bid or ask is the previous row's. The fill is
+a forward fill over the chunk's good rows, starting from the ``carry`` the
+caller hands in (the previous chunk's :attr:`Parsed.carry`), so the parser
+holds no state and chunk boundaries do not matter. A row still lacking a side
+(before both are known) is a :class:`BadLine`; a row with neither side (a
+trade-only row) is dropped and not counted: it carries no quote.
 """
 
 from __future__ import annotations

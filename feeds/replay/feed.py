@@ -171,23 +171,23 @@ class ReplayFeed(Feed):
         parser = ChunkParser(self.layout)
         found: dict[str, list[float]] = {}
         files: list[TickFile] = []
-        read: list[str] = []  # "lines 2-5011 of a.csv", for errors
+        read: list[str] = []  # "a.csv lines 2-5011", for errors
         for path in paths:
             head = read_head(path)
             lines = head.split(b"\n", self.layout.header_lines)
             body = lines[-1] if self.layout.header_lines < len(lines) else b""
             first = self.layout.header_lines + 1
             last = first + body.count(b"\n") - (1 if body.endswith(b"\n") else 0)
-            where = f"{path} lines {first}-{last}" if last > first else f"{path} line {first}"
-            read.append(where if body.strip() else f"{path} (no data lines)")
+            span = f"lines {first}-{last}" if last > first else f"line {first}"
+            read.append(f"{path} {span}" if body.strip() else f"{path} (no data lines)")
             parsed = parser.parse(body, first)
             if not len(parsed) and body.strip():
                 example = parsed.bad[0] if parsed.bad else None
                 why = f"; line {example.line}: {example.reason}" if example else ""
-                raise ValueError(
-                    f"files: {path} does not look like {self.layout.name} data "
-                    f"(read {where.removeprefix(f'{path} ')}{why})"
-                )
+                name = self.layout.name
+                hint = _guess_format(head)
+                hint = f"; it looks like format = {hint!r}" if hint and hint != o.format else ""
+                raise ValueError(f"files: {path} does not look like {name} data (read {span}{why}){hint}")
             prices = np.concatenate((parsed.bid[:2000], parsed.ask[:2000])).tolist()
             file_symbol = None
             if parsed.symbol is None:
@@ -305,6 +305,18 @@ class ReplayFeed(Feed):
             sink.publish(to_batch(batch, sids, sl, ts))
             cursor = end
             await asyncio.sleep(0)  # let clients and other feeds run between batches
+
+
+#: First bytes of vendor exports, to suggest the format when a file does not parse.
+_SIGNATURES = (
+    (b"<DATE>\t<TIME>\t<BID>\t<ASK>", "mt5"),
+    (b"Gmt time,Ask,Bid", "dukascopy"),
+    (b"Local time,Ask,Bid", "dukascopy"),
+)
+
+
+def _guess_format(head: bytes) -> str | None:
+    return next((fmt for sig, fmt in _SIGNATURES if head.startswith(sig)), None)
 
 
 def _listing(items: list[str], most: int = 3) -> str:

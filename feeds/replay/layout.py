@@ -89,11 +89,6 @@ class CsvLayout:
         return (self.time_format, *self.alt_time_formats)
 
     @property
-    def time(self) -> TimeLayout | None:
-        """The compiled time format (None for unix_* epoch formats)."""
-        return None if self.time_format in UNIX_FORMATS else compile_format(self.time_format)
-
-    @property
     def times(self) -> tuple[TimeLayout, ...]:
         """Every compiled time format, the main one first (empty for unix_* epoch formats)."""
         if self.time_format in UNIX_FORMATS:
