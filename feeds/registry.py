@@ -35,7 +35,7 @@ FEED_TYPES: dict[str, FeedType] = {
     "replay": FeedType(
         ReplayOptions,
         "feeds.replay.feed:ReplayFeed",
-        "recorded tick files (HistData, Dukascopy, TrueFX, CSV)",
+        "recorded tick files (HistData, Dukascopy, TrueFX, MetaTrader 5, CSV)",
     ),
     "websocket": FeedType(
         WebSocketOptions,

@@ -5,14 +5,23 @@ near 150,000 lines/s; this module finds line and field boundaries with numpy
 over the chunk's bytes and converts whole columns, which is what lets replay
 parse at the rates in docs/feeds.md.
 
-Contract of :func:`parse_chunk`: the input is whole lines (each ending in
-``\\n``); every non-blank line either becomes one row of the output or one
-:class:`BadLine` naming its line number and what is wrong with it. Blank
-lines are skipped silently. Rows keep file order.
+Contract of :meth:`ChunkParser.parse`: the input is whole lines (each ending
+in ``\\n``, or ``\\r\\n``, the last one possibly in neither); every non-blank
+line either becomes one row of the output or one :class:`BadLine` naming its
+line number and what is wrong with it. Blank lines are skipped silently. Rows
+keep file order.
+
+Partial layouts (MT5): an empty bid or ask is the previous row's. The fill is
+a forward fill over the chunk's good rows, starting from the ``carry`` the
+caller hands in (the previous chunk's :attr:`Parsed.carry`), so the parser
+holds no state and chunk boundaries do not matter. A row still lacking a side
+(before both are known) is a :class:`BadLine`; a row with neither side (a
+trade-only row) is dropped and not counted: it carries no quote.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +34,8 @@ from feeds.replay.timefmt import TimeLayout, parse_matrix, parse_unix
 MAX_FIELD = 40
 #: At most this many bad lines are described per chunk (all are counted).
 MAX_DESCRIBED = 8
+#: Neither bid nor ask known yet (the carry before a file's first row).
+NO_QUOTE = (math.nan, math.nan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +58,8 @@ class Parsed:
     symbols: tuple[str, ...]
     bad_count: int
     bad: tuple[BadLine, ...]
+    #: (bid, ask) known after the chunk, for partial layouts (NaN: not yet).
+    carry: tuple[float, float] = (math.nan, math.nan)
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -59,14 +72,20 @@ class ChunkParser:
         self.layout = layout
         self.k = len(layout.columns)
         self.delim = ord(layout.delimiter)
-        self.time_layout: TimeLayout | None = layout.time
+        self.time_layouts: tuple[TimeLayout, ...] = layout.times
+        self._time_width = max((t.max_width for t in self.time_layouts), default=0)
         self.utc_offset_us = round(layout.utc_offset_h * 3600 * 1_000_000)
         self._ti = layout.index("time")
+        self._di = layout.index("date")
         self._si = layout.index("symbol")
         self._strip = layout.symbol_strip.encode()
+        self._partial = layout.partial
 
-    def parse(self, chunk: bytes, first_line: int) -> Parsed:
-        """Parse whole lines; ``first_line`` is the 1-based number of the first."""
+    def parse(self, chunk: bytes, first_line: int, carry: tuple[float, float] = NO_QUOTE) -> Parsed:
+        """Parse whole lines; ``first_line`` is the 1-based number of the first.
+
+        ``carry`` is the (bid, ask) known before the chunk, for partial layouts
+        (the previous chunk's :attr:`Parsed.carry`); NaN: not known yet."""
         if b"\r" in chunk:
             chunk = chunk.replace(b"\r", b"")
         if chunk and not chunk.endswith(b"\n"):
@@ -118,29 +137,33 @@ class ChunkParser:
             ):
                 grid = buf.reshape(n, line)
 
-        def field(j: int, width: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+        def span(j0: int, j1: int, width: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+            """Columns j0..j1 (with the delimiters between them) as one field."""
+            length = fend[:, j1] - fstart[:, j0]
             if grid is not None:
-                off = int(fstart[0, j])
-                w = int(flen[0, j])
-                return grid[:, off : off + w], flen[:, j]
-            length = np.minimum(flen[:, j], MAX_FIELD)
-            return _matrix(buf, fstart[:, j], length, width), flen[:, j]
+                off = int(fstart[0, j0])
+                return grid[:, off : off + int(length[0])], length
+            return _matrix(buf, fstart[:, j0], np.minimum(length, width), width), length
+
+        def field(j: int, width: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+            return span(j, j, width)
 
         cols: dict[str, npt.NDArray[np.float64]] = {}
-        ts = np.zeros(len(rows), dtype=np.int64)
+        empty: dict[str, npt.NDArray[np.bool_]] = {}
         for role in ("bid", "ask", "bid_size", "ask_size"):
             j = self.layout.index(role)
             if j < 0:
                 continue
             width = int(min(flen[:, j].max(initial=1), MAX_FIELD)) or 1
             mat, length = field(j, width)
-            vals, vok = _numbers(mat, length, ok)
+            vals, vok = _numbers(mat, length, ok, allow_empty=self._partial)
             cols[role] = vals
+            empty[role] = length == 0
             ok &= vok
         j = self._ti
-        if self.time_layout is not None:
-            mat, length = field(j, self.time_layout.max_width)
-            ts, tok = parse_matrix(mat, length, self.time_layout, self.utc_offset_us)
+        if self.time_layouts:
+            mat, length = span(self._di if self._di >= 0 else j, j, self._time_width)
+            ts, tok = self._times(mat, length)
         else:
             width = int(min(flen[:, j].max(initial=1), MAX_FIELD)) or 1
             mat, length = field(j, width)
@@ -162,21 +185,29 @@ class ChunkParser:
             else:
                 uniq, symbol = np.unique(names, return_inverse=True)
             decoded = [self._symbol(u) for u in uniq.tolist()]
-            empty = np.array([not s for s in decoded], dtype=bool)
-            bad_sym = ok & empty[symbol]
-            ok &= ~empty[symbol]
+            unnamed = np.array([not s for s in decoded], dtype=bool)
+            bad_sym = ok & unnamed[symbol]
+            ok &= ~unnamed[symbol]
             symbols = tuple(decoded)
         else:
             bad_sym = np.zeros(len(rows), dtype=bool)
+        bad_numbers = ~ok & ~too_long & ~bad_time & ~bad_sym
 
-        for mask, reason in ((too_long, "long"), (bad_time, "time"), (bad_sym, "symbol")):
+        no_quote = np.zeros(len(rows), dtype=bool)
+        if self._partial:
+            carry, no_quote = self._carry(cols, empty, ok, carry)
+            ok &= ~no_quote
+
+        for mask, reason in (
+            (too_long, "long"),
+            (bad_time, "time"),
+            (bad_sym, "symbol"),
+            (bad_numbers, "number"),
+            (no_quote, "quote"),
+        ):
             if mask.any():
                 bad_idx.append(rows[mask])
                 reasons.append(reason)
-        bad_numbers = ~ok & ~too_long & ~bad_time & ~bad_sym
-        if bad_numbers.any():
-            bad_idx.append(rows[bad_numbers])
-            reasons.append("number")
         bad_count = sum(len(b) for b in bad_idx)
         described = self._describe(chunk, starts, nl, per_line, bad_idx, reasons, first_line)
 
@@ -191,7 +222,51 @@ class ChunkParser:
             symbols=symbols,
             bad_count=bad_count,
             bad=described,
+            carry=carry,
         )
+
+    def _times(
+        self, mat: npt.NDArray[np.uint8], length: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """Times by the main format; rows it does not match are tried with the others."""
+        first, *others = self.time_layouts
+        ts, tok = parse_matrix(mat, length, first, self.utc_offset_us)
+        for alt in others:
+            miss = np.flatnonzero(~tok)
+            if not len(miss):
+                break
+            if len(miss) == len(tok):  # a whole chunk in the other format (Dukascopy local time)
+                ts, tok = parse_matrix(mat, length, alt, self.utc_offset_us)
+                continue
+            ats, aok = parse_matrix(mat[miss], length[miss], alt, self.utc_offset_us)
+            ts[miss] = ats
+            tok[miss] = aok
+        return ts, tok
+
+    def _carry(
+        self,
+        cols: dict[str, npt.NDArray[np.float64]],
+        empty: dict[str, npt.NDArray[np.bool_]],
+        ok: npt.NDArray[np.bool_],
+        carry: tuple[float, float],
+    ) -> tuple[tuple[float, float], npt.NDArray[np.bool_]]:
+        """Fill empty bids and asks of good rows with the last value before them
+        (in place); returns the carry after the chunk and the rows still lacking a
+        side (before both are known). Rows with neither side (MT5 trades: LAST and
+        VOLUME only) are dropped from ``ok`` without being counted as bad."""
+        sel = np.flatnonzero(ok)
+        no_quote = np.zeros(len(ok), dtype=bool)
+        if not len(sel):
+            return carry, no_quote
+        bid_e, ask_e = empty["bid"][sel], empty["ask"][sel]
+        bid = carry_forward(cols["bid"][sel], ~bid_e, carry[0])
+        ask = carry_forward(cols["ask"][sel], ~ask_e, carry[1])
+        cols["bid"][sel] = bid
+        cols["ask"][sel] = ask
+        nothing = bid_e & ask_e
+        ok[sel[nothing]] = False
+        no_quote[sel[~nothing & (np.isnan(bid) | np.isnan(ask))]] = True
+        return (float(bid[-1]), float(ask[-1])), no_quote
 
     def _symbol(self, raw: bytes) -> str:
         if self._strip:
@@ -222,13 +297,27 @@ class ChunkParser:
             elif reason == "long":
                 why = f"a field is longer than {MAX_FIELD} characters"
             elif reason == "time":
-                why = f"time does not match {self.layout.time_format!r}"
+                why = f"time does not match {self.layout.describe_time()}"
             elif reason == "symbol":
                 why = "empty or unprintable symbol"
+            elif reason == "quote":
+                why = "empty bid or ask with no earlier value to carry (skipped until both are known)"
             else:
                 why = "a price or size is not a number"
             out.append(BadLine(first_line + i, f"{why}: {text!r}"))
         return tuple(out)
+
+
+def carry_forward(
+    values: npt.NDArray[np.float64], given: npt.NDArray[np.bool_], last: float
+) -> npt.NDArray[np.float64]:
+    """``values`` where ``given``, else the last given value before (``last`` before the first)."""
+    n = len(values)
+    if not n or given.all():
+        return values
+    idx = np.where(given, np.arange(n), -1)
+    np.maximum.accumulate(idx, out=idx)
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], last)
 
 
 def _matrix(
@@ -243,10 +332,24 @@ def _matrix(
 
 
 def _numbers(
-    mat: npt.NDArray[np.uint8], length: npt.NDArray[np.int64], ok: npt.NDArray[np.bool_]
+    mat: npt.NDArray[np.uint8],
+    length: npt.NDArray[np.int64],
+    ok: npt.NDArray[np.bool_],
+    allow_empty: bool = False,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """Decimal fields (a zero-padded byte matrix) to float64 with the same rounding
-    as ``float()``; rows that are not numbers (or not ``ok`` already) get NaN and False."""
+    as ``float()``; rows that are not numbers (or not ``ok`` already) get NaN and False.
+    With ``allow_empty`` an empty field is NaN and fine (a partial layout's unchanged side)."""
+    if allow_empty:
+        blank = length == 0
+        if blank.any():
+            values = np.full(len(length), np.nan)
+            good = ok.copy()
+            filled = np.flatnonzero(~blank)
+            if len(filled):
+                width = int(length[filled].max())
+                values[filled], good[filled] = _numbers(mat[filled, :width], length[filled], ok[filled])
+            return values, good
     n, width = mat.shape
     fixed = _fixed_point(mat) if n and (length == width).all() else None
     if fixed is not None:

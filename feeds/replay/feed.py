@@ -31,7 +31,6 @@ from feeds.replay.options import ReplayOptions
 from feeds.replay.reader import TickFileReader, read_head
 from ticker.core.batch import TickBatch
 from ticker.core.model import Instrument
-from ticker.util.clock import wall_us
 from ticker.util.errors import FieldError
 
 #: Most ticks handed to the service in one go, so one batch never holds the loop long.
@@ -74,7 +73,7 @@ class ReplayFeed(Feed):
         options: ReplayOptions,
         *,
         clock: Callable[[], float] = time.monotonic,
-        wall_us: Callable[[], int] = wall_us,
+        wall_us: Callable[[], int] = lambda: time.time_ns() // 1000,
     ) -> None:
         super().__init__(name)
         self.options = options
@@ -88,19 +87,33 @@ class ReplayFeed(Feed):
     # ------------------------------------------------------------ set-up
 
     def _inspect(self, paths: list[Path]) -> tuple[list[TickFile], list[Instrument]]:
+        """Each file's first lines: its symbols and the decimals its prices use.
+
+        A malformed line among them is skipped (the reader counts it when the file
+        plays); only a file none of whose first lines reads, or a symbol without
+        any tick there that nothing else describes, is an error, and the error says
+        which file and which lines were read."""
         o = self.options
         parser = ChunkParser(self.layout)
         found: dict[str, list[float]] = {}
         files: list[TickFile] = []
+        read: list[str] = []  # "a.csv lines 2-5011", for errors
         for path in paths:
             head = read_head(path)
             lines = head.split(b"\n", self.layout.header_lines)
             body = lines[-1] if self.layout.header_lines < len(lines) else b""
-            parsed = parser.parse(body, self.layout.header_lines + 1)
+            first = self.layout.header_lines + 1
+            last = first + body.count(b"\n") - (1 if body.endswith(b"\n") else 0)
+            span = f"lines {first}-{last}" if last > first else f"line {first}"
+            read.append(f"{path} {span}" if body.strip() else f"{path} (no data lines)")
+            parsed = parser.parse(body, first)
             if not len(parsed) and body.strip():
                 example = parsed.bad[0] if parsed.bad else None
-                why = f" (line {example.line}: {example.reason})" if example else ""
-                raise FieldError("files", f"{path} does not look like {self.layout.name} data{why}")
+                why = f"; line {example.line}: {example.reason}" if example else ""
+                name = self.layout.name
+                hint = _guess_format(head)
+                hint = f"; it looks like format = {hint!r}" if hint and hint != o.format else ""
+                raise FieldError("files", f"{path} does not look like {name} data (read {span}{why}){hint}")
             prices = np.concatenate((parsed.bid[:2000], parsed.ask[:2000])).tolist()
             file_symbol = None
             if parsed.symbol is None:
@@ -119,14 +132,14 @@ class ReplayFeed(Feed):
             files.append(TickFile(path, file_symbol))
         names = list(o.symbols) if o.symbols else list(found)
         if not names:
-            raise FieldError("files", "no ticks found in the files' first lines")
+            raise FieldError("files", f"no ticks found in the first lines read ({_listing(read)})")
         instruments = []
         for s in names:
             inferred = decimals_of(found[s]) if found.get(s) else None
             try:
                 instruments.append(resolve(s, o.instruments.get(s), inferred))
             except ValueError as exc:
-                raise ValueError(f"{exc} (symbol {s} has no ticks in the files' first lines)") from None
+                raise ValueError(f"{exc} ({s} has no ticks in the lines read: {_listing(read)})") from None
         unknown = set(o.instruments) - set(names)
         if unknown:
             raise FieldError("instruments", f"{', '.join(sorted(unknown))} not among the played symbols")
@@ -218,6 +231,23 @@ class ReplayFeed(Feed):
             sink.publish(batch.take(sl).to_table(sids).with_ts(ts))
             cursor = end
             await asyncio.sleep(0)  # let clients and other feeds run between batches
+
+
+#: First bytes of vendor exports, to suggest the format when a file does not parse.
+_SIGNATURES = (
+    (b"<DATE>\t<TIME>\t<BID>\t<ASK>", "mt5"),
+    (b"Gmt time,Ask,Bid", "dukascopy"),
+    (b"Local time,Ask,Bid", "dukascopy"),
+)
+
+
+def _guess_format(head: bytes) -> str | None:
+    return next((fmt for sig, fmt in _SIGNATURES if head.startswith(sig)), None)
+
+
+def _listing(items: list[str], most: int = 3) -> str:
+    more = f" and {len(items) - most} more file(s)" if len(items) > most else ""
+    return "; ".join(items[:most]) + more
 
 
 def _report(readers: list[TickFileReader], sink: TickSink) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -10,14 +11,17 @@ from feeds.replay.layout import PRESETS, CsvLayout
 from feeds.replay.reader import CHUNK_BYTES
 from ticker.util.errors import FieldError
 
-FORMATS = (*PRESETS, "csv")
+FORMATS = ("histdata", "dukascopy", "truefx", "csv", "mt5")
+assert set(FORMATS) == {*PRESETS, "csv"}
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayOptions:
     """Options of a ``type = "replay"`` feed."""
 
     #: Files or glob patterns (relative paths are relative to the working directory).
     files: tuple[str, ...] = ()
-    #: histdata | dukascopy | truefx | csv (columns and time_format below).
+    #: histdata | dukascopy | truefx | mt5 | csv (columns and time_format below).
     format: str = ""
     #: The symbol of every file, for formats without a symbol column; default: from the file name.
     symbol: str = ""
@@ -37,9 +41,12 @@ class ReplayOptions:
     columns: tuple[str, ...] = ()
     time_format: str = ""
     #: Hours the file's clock is ahead of UTC; default: the preset's (HistData -5), else 0.
+    #: Required for mt5 (the broker's server time). Rows with their own offset (%z) use theirs.
     utc_offset_h: float | None = None
     delimiter: str = ","
     header_lines: int = field(default=0, metadata={"min": 0, "max": 1000})
+    #: An empty bid or ask repeats the previous row's (files that write only what changed).
+    partial: bool = False
     read_bytes: int = field(default=CHUNK_BYTES, metadata={"min": 4096, "max": 64 * 1024 * 1024})
 
     def __post_init__(self) -> None:
@@ -56,6 +63,13 @@ class ReplayOptions:
                 )
         elif self.columns or self.time_format:
             raise FieldError("columns", f"only for format 'csv'; {self.format!r} fixes its own columns")
+        elif self.partial:
+            raise FieldError("partial", f"only for format 'csv'; {self.format!r} fixes its own")
+        elif PRESETS[self.format].offset_required and self.utc_offset_h is None:
+            raise FieldError(
+                "utc_offset_h", f"{self.format} files are in the broker's server time; give the hours "
+                "it is ahead of UTC (2.0 for a GMT+2 server, 0.0 for UTC)"
+            )
         self.layout()  # raises "columns: ...", "time_format: ..." naming the key
 
     def layout(self) -> CsvLayout:
@@ -67,17 +81,9 @@ class ReplayOptions:
                 utc_offset_h=self.utc_offset_h or 0.0,
                 delimiter=self.delimiter,
                 header_lines=self.header_lines,
+                partial=self.partial,
             )
         preset = PRESETS[self.format]
         if self.utc_offset_h is None:
             return preset
-        return CsvLayout(
-            preset.name,
-            preset.columns,
-            preset.time_format,
-            utc_offset_h=self.utc_offset_h,
-            delimiter=preset.delimiter,
-            header_lines=preset.header_lines,
-            symbol_strip=preset.symbol_strip,
-            file_symbol=preset.file_symbol,
-        )
+        return dataclasses.replace(preset, utc_offset_h=self.utc_offset_h)

@@ -20,6 +20,8 @@ from feeds.synthetic.market import SyntheticMarket
 HERE = Path(__file__).resolve().parent
 START = datetime(2024, 1, 2, 10, 0, 0, tzinfo=UTC)
 EST = timedelta(hours=-5)  # HistData: EST without daylight saving
+CET = timedelta(hours=1)  # the Dukascopy "Local time" sample's zone in January
+SERVER = timedelta(hours=2)  # the MT5 sample's broker server clock (GMT+2)
 LINES = 3000
 
 #: file name -> (symbol, seed)
@@ -29,7 +31,11 @@ FILES = {
     "GBPUSD_Ticks_02.01.2024-02.01.2024.csv": ("GBPUSD", 3),
     "EURGBP-2024-01.csv": ("EURGBP", 4),
     "xauusd_ticks.csv.gz": ("XAUUSD", 5),
+    "USDCHF_Ticks_02.01.2024-02.01.2024.csv": ("USDCHF", 6),
+    "AUDUSD_202401021200_202401021215.csv": ("AUDUSD", 7),
 }
+#: Files written with Windows line ends, as their vendors write them.
+CRLF = {"USDCHF_Ticks_02.01.2024-02.01.2024.csv", "AUDUSD_202401021200_202401021215.csv"}
 
 #: Data line numbers (1-based, counting any header) that are malformed on purpose.
 BAD_LINES = {name: (101, 1001, 2501) for name in FILES}
@@ -88,6 +94,37 @@ def generic(symbol: str, seed: int) -> list[str]:
     return ["time;symbol;bid;ask;bid_size;ask_size", *rows]
 
 
+def dukascopy_local(symbol: str, seed: int) -> list[str]:
+    """Dukascopy's "Local time" export: each time carries its zone (here CET)."""
+    d = spec(symbol).instrument.decimals
+    rows = [
+        f"{t + CET:%d.%m.%Y %H:%M:%S}.{_ms(t)} GMT+0100,{a:.{d}f},{b:.{d}f},{asz / 1e6:.2f},{bsz / 1e6:.2f}"
+        for t, b, a, bsz, asz in ticks(symbol, seed)
+    ]
+    return ["Local time,Ask,Bid,AskVolume,BidVolume", *rows]
+
+
+def mt5(symbol: str, seed: int) -> list[str]:
+    """MetaTrader 5's tick export in the server's time: tab-separated, and a row
+    leaves empty the side that did not change (here every 4th row keeps its ask,
+    every 4th its bid), with FLAGS saying which changed (2 bid, 4 ask)."""
+    d = spec(symbol).instrument.decimals
+    rows = []
+    prev_b = prev_a = 0.0
+    for i, (t, b, a, _, _) in enumerate(ticks(symbol, seed)):
+        stamp = f"{t + SERVER:%Y.%m.%d\t%H:%M:%S}.{_ms(t)}"
+        if i and i % 4 == 1 and b < prev_a:
+            a = prev_a
+            rows.append(f"{stamp}\t{b:.{d}f}\t\t\t\t2")
+        elif i and i % 4 == 3 and a > prev_b:
+            b = prev_b
+            rows.append(f"{stamp}\t\t{a:.{d}f}\t\t\t4")
+        else:
+            rows.append(f"{stamp}\t{b:.{d}f}\t{a:.{d}f}\t\t\t6")
+        prev_b, prev_a = b, a
+    return ["<DATE>\t<TIME>\t<BID>\t<ASK>\t<LAST>\t<VOLUME>\t<FLAGS>", *rows]
+
+
 def spoil(lines: list[str], bad: tuple[int, ...]) -> list[str]:
     """Plant malformed lines at 1-based ``bad`` numbers and a blank line."""
     out = list(lines)
@@ -95,7 +132,7 @@ def spoil(lines: list[str], bad: tuple[int, ...]) -> list[str]:
     kinds = (
         lambda s: s.replace("0", "O", 1),  # a letter in the time
         _break_number,  # a price that is not a number
-        lambda s: s.split(",")[0].split(";")[0],  # fields missing
+        lambda s: s.split(",")[0].split(";")[0].split("\t")[0],  # fields missing
     )
     for n, kind in zip(bad, kinds, strict=True):
         out[n - 1] = kind(out[n - 1])
@@ -103,7 +140,7 @@ def spoil(lines: list[str], bad: tuple[int, ...]) -> list[str]:
 
 
 def _break_number(line: str) -> str:
-    sep = ";" if ";" in line else ","
+    sep = ";" if ";" in line else "\t" if "\t" in line else ","
     parts = line.split(sep)
     parts[2] = "1.2.3"
     return sep.join(parts)
@@ -115,13 +152,16 @@ WRITERS = {
     "GBPUSD_Ticks_02.01.2024-02.01.2024.csv": dukascopy,
     "EURGBP-2024-01.csv": truefx,
     "xauusd_ticks.csv.gz": generic,
+    "USDCHF_Ticks_02.01.2024-02.01.2024.csv": dukascopy_local,
+    "AUDUSD_202401021200_202401021215.csv": mt5,
 }
 
 
 def render(name: str) -> bytes:
     symbol, seed = FILES[name]
     lines = spoil(WRITERS[name](symbol, seed), BAD_LINES[name])
-    text = ("\n".join(lines) + "\n").encode()
+    end = "\r\n" if name in CRLF else "\n"
+    text = (end.join(lines) + end).encode()
     if name.endswith(".gz"):
         return gzip.compress(text, mtime=0)
     return text
