@@ -75,8 +75,8 @@ Bar boundaries (:class:`Interval`, :meth:`Calendar.bar_start`, :meth:`~Calendar.
 * Bars never straddle two day spans nor a trading day's end: a cell is cut at
   an early close or at a day boundary that is off the grid (a zone with a
   :30 offset, an early close at 13:15), so the last bar of the day ends when
-  the day ends. Outside trading hours the boundaries are the uncut grid; no
-  bar forms there anyway.
+  the day ends. Cells tile time without overlap: after an early close the
+  grid goes on from the close (no bar forms there: the market is shut).
 
 Cost on the hot path
 --------------------

@@ -107,12 +107,12 @@ def parse_expression(symbol: str, expr: str) -> CrossDef:
         raise CrossError(f"cross {symbol!r}: bad symbol name")
     m = _EXPR.fullmatch(expr)
     if m is None:
-        raise CrossError(f"{where}: bad expression {expr!r}: {_SHAPE}")
+        raise CrossError(f"{where}: bad expression {expr.strip()!r}: {_SHAPE}")
     left, op, right = m.group(1), _OPS[m.group(2)], m.group(3)
     if left == right:
-        raise CrossError(f"{where}: {expr!r}: both legs are {left}")
+        raise CrossError(f"{where}: {expr.strip()!r}: both legs are {left}")
     if symbol in (left, right):
-        raise CrossError(f"{where}: {expr!r}: a cross cannot be its own leg")
+        raise CrossError(f"{where}: {expr.strip()!r}: a cross cannot be its own leg")
     if _pair(symbol) and _pair(left) and _pair(right):
         got = implied_pair(left, op, right)
         if got is None:
