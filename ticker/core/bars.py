@@ -11,7 +11,9 @@ Contract (what a chart user relies on):
   chart shows the gap), and neither does a closed market: a tick the calendar
   calls off-hours is counted (``dropped_closed``) and ignored.
 * Price source per series: bid (the FX charting convention, default), ask,
-  or mid (``(bid + ask) / 2`` rounded to the symbol's decimals + 1).
+  or mid (``(bid + ask) / 2`` exactly, at the symbol's decimals + 1: computed
+  on integer counts of the last digit, so 1.08412/1.08415 gives 1.084135, not
+  the float sum's 1.0841349999999998).
 * A bar closes when a tick of a later cell arrives, or when the caller's timer
   calls :meth:`SymbolBars.close_due` with ``now >= end``: its close is final at
   its interval end even if no later tick ever comes. ``now`` must be on the
@@ -407,7 +409,7 @@ class SymbolBars:
         "dropped_old",
         "corrections",
         "_by_source",
-        "_mid_decimals",
+        "_mid_scale",
         "_is_open",
     )
 
@@ -434,7 +436,7 @@ class SymbolBars:
             for src in Source
             if any(s.source is src for s in self.series)
         )
-        self._mid_decimals = decimals + 1
+        self._mid_scale = 10**decimals
         self._is_open = calendar.is_open
 
     def on_tick(self, ts: int, bid: float, ask: float) -> int:
@@ -448,8 +450,9 @@ class SymbolBars:
                 p = bid
             elif src == 1:  # Source.ASK
                 p = ask
-            else:
-                p = round((bid + ask) * 0.5, self._mid_decimals)
+            else:  # exact half-sum; round(x, n) cost 2 µs a tick, this a fifth (timeit)
+                m = self._mid_scale
+                p = (round(bid * m) + round(ask * m)) / (m + m)
             for s, bit in group:
                 if s.start <= ts < s.end:
                     if p > s.high:

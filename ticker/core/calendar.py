@@ -367,6 +367,7 @@ class Calendar:
         "_roll_td",
         "_after_noon",
         "_spans",
+        "_last_span",
         "_grids",
         "_clocks",
         "_open_lo",
@@ -391,6 +392,7 @@ class Calendar:
             spec.weekdays == _EVERY_DAY and not spec.breaks and not spec.holidays and not spec.early_closes
         )
         self._spans: dict[int, _Span] = {}
+        self._last_span: _Span | None = None
         self._grids: dict[tuple[int, int], tuple[int, ...]] = {}
         self._clocks: dict[Interval, BarClock] = {}
         if self.always_open:
@@ -421,6 +423,7 @@ class Calendar:
             if len(self._spans) >= _MAX_DAYS_CACHED:
                 self._spans.clear()
                 self._grids.clear()
+                self._last_span = None
             span = self._spans[key] = self._build_span(label)
         return span
 
@@ -475,7 +478,12 @@ class Calendar:
         return label
 
     def _span_of(self, ts: int) -> _Span:
-        return self._span(self._label_of(ts))
+        # One entry of cache: a new bar cell mostly lies in the day of the last one,
+        # and the lookup below costs a zoneinfo conversion (~3 µs).
+        span = self._last_span
+        if span is None or not span.start <= ts < span.end:
+            span = self._last_span = self._span(self._label_of(ts))
+        return span
 
     def _days_from(self, label: date) -> Iterator[_Span]:
         for i in range(HORIZON_DAYS):

@@ -43,6 +43,7 @@ import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 #: Status codes, as ticker's Status enum numbers them.
 PENDING = 0
@@ -180,9 +181,10 @@ def derive_status(priced: bool, a: int, b: int) -> int:
 # ------------------------------------------------------------------------ engine
 
 
-@dataclass(frozen=True, slots=True)
-class CrossQuote:
-    """A derived tick to apply to the table as the cross's own quote."""
+class CrossQuote(NamedTuple):
+    """A derived tick to apply to the table as the cross's own quote. (A NamedTuple,
+    not a frozen dataclass: built on every leg tick, and a frozen dataclass's
+    ``__init__`` cost 3.9 µs against 0.4 µs here, timeit.)"""
 
     sid: int
     bid: float
@@ -205,7 +207,7 @@ class _Leg:
 
 
 class _Cross:
-    __slots__ = ("sid", "definition", "a", "b", "mul", "decimals", "bid", "ask", "status")
+    __slots__ = ("sid", "definition", "a", "b", "mul", "num", "den", "unit", "bid", "ask", "status")
 
     def __init__(self, sid: int, definition: CrossDef, a: _Leg, b: _Leg, decimals: int) -> None:
         self.sid = sid
@@ -213,7 +215,16 @@ class _Cross:
         self.a = a
         self.b = b
         self.mul = definition.op is Op.MUL
-        self.decimals = decimals
+        # The scaled result (an integer count of the cross's last digit) is
+        # half_up(x * num, y * den): for a product x = ia * ib, y = 1; for a quotient
+        # x = ia, y = ib. Precomputed so the per-tick path is two divmods.
+        da, db, d = a.decimals, b.decimals, decimals
+        if self.mul:
+            k = da + db - d
+            self.num, self.den = 10 ** max(0, -k), 10 ** max(0, k)
+        else:
+            self.num, self.den = 10 ** (db + d), 10**da
+        self.unit = 10**d
         self.bid = self.ask = 0.0
         self.status = PENDING
 
@@ -291,22 +302,34 @@ class CrossEngine:
 
     def _compute(self, c: _Cross) -> CrossQuote | None:
         a, b = c.a, c.b
-        priced = a.priced and b.priced
-        status = derive_status(priced, a.status, b.status)
-        if not priced:
-            c.status = status
+        if not (a.priced and b.priced):
+            c.status = PENDING
             return None
-        da, db, d = a.decimals, b.decimals, c.decimals
+        sa, sb = a.status, b.status
+        status = LIVE if sa == LIVE and sb == LIVE else derive_status(True, sa, sb)
+        num, den = c.num, c.den
+        # Half-up rounding inlined (mul_rounded/div_rounded compute the same): these
+        # two divmods are the whole cost of a cross.
         if c.mul:
-            bid = mul_rounded(a.bid, da, b.bid, db, d)
-            ask = mul_rounded(a.ask, da, b.ask, db, d)
+            qb, rb = divmod(a.bid * b.bid * num, den)
+            qa, ra = divmod(a.ask * b.ask * num, den)
+            if rb + rb >= den:
+                qb += 1
+            if ra + ra >= den:
+                qa += 1
         else:
-            bid = div_rounded(a.bid, da, b.ask, db, d)
-            ask = div_rounded(a.ask, da, b.bid, db, d)
+            dbid, dask = b.ask * den, b.bid * den  # bid / ask, ask / bid
+            qb, rb = divmod(a.bid * num, dbid)
+            qa, ra = divmod(a.ask * num, dask)
+            if rb + rb >= dbid:
+                qb += 1
+            if ra + ra >= dask:
+                qa += 1
+        bid, ask = qb / c.unit, qa / c.unit
         if bid == c.bid and ask == c.ask and status == c.status:
             return None
         c.bid, c.ask, c.status = bid, ask, status
-        return CrossQuote(c.sid, bid, ask, max(a.ts, b.ts), status)
+        return CrossQuote(c.sid, bid, ask, a.ts if a.ts > b.ts else b.ts, status)
 
     def set_leg_status(self, sid: int, status: int) -> list[tuple[int, int]]:
         """A leg's status changed (stale, closed, live again): ``(cross id, status)`` for

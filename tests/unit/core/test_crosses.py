@@ -194,3 +194,31 @@ def test_engine_definition_errors() -> None:
     with pytest.raises(CrossError, match="leg EURJPY is itself a cross"):
         CrossEngine([ok, parse_expression("X", "EURJPY / USDJPY")], {**IDS, "X": 6}, [*DECIMALS, 5])
     assert CrossEngine([ok], IDS, DECIMALS).definitions == (ok,)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(10_000, 10**7), st.integers(0, 500), st.integers(10_000, 10**7), st.integers(0, 500),
+    st.integers(0, 5), st.integers(0, 5), st.integers(0, 6), st.sampled_from(["*", "/"]),
+)  # fmt: skip
+def test_the_engine_prices_a_cross_as_derive_does(
+    a_bid: int, a_spread: int, b_bid: int, b_spread: int, da: int, db: int, d: int, op: str
+) -> None:
+    engine = CrossEngine([parse_expression("C", f"A {op} B")], {"A": 0, "B": 1, "C": 2}, [da, db, d])
+    a = (a_bid / 10**da, (a_bid + a_spread) / 10**da)
+    b = (b_bid / 10**db, (b_bid + b_spread) / 10**db)
+    engine.on_leg(0, *a, 1)
+    (q,) = engine.on_leg(1, *b, 2)
+    assert (q.bid, q.ask) == derive(Op.MUL if op == "*" else Op.DIV, *a, da, *b, db, d)
+
+
+def test_the_engine_rounds_exact_halves_up() -> None:
+    ids = {"A": 0, "B": 1, "C": 2}
+    product = CrossEngine([parse_expression("C", "A * B")], ids, [4, 3, 3])
+    product.on_leg(0, 1.2345, 1.2346, 1)
+    # 1.2345 * 1.000 = 1.2345 -> 1.235; 1.2346 * 1.001 = 1.2358346 -> 1.236
+    assert product.on_leg(1, 1.000, 1.001, 1)[0][1:3] == (1.235, 1.236)
+    quotient = CrossEngine([parse_expression("C", "A / B")], ids, [4, 4, 3])
+    quotient.on_leg(0, 2.4690, 2.4692, 1)
+    # 2.4690 / 2.0000 = 1.2345 -> 1.235; 2.4692 / 2.0000 = 1.2346 -> 1.235
+    assert quotient.on_leg(1, 2.0000, 2.0000, 1)[0][1:3] == (1.235, 1.235)
