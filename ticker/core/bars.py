@@ -45,7 +45,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -132,9 +132,14 @@ class SeriesSpec:
         return cls(interval, retention_count(interval, duration), source)
 
 
-@dataclass(frozen=True, slots=True)
-class Bar:
-    """One bar as clients see it. ``closed`` false: the forming bar."""
+class Bar(NamedTuple):
+    """One bar as clients see it. ``closed`` false: the forming bar.
+
+    A NamedTuple rather than a frozen dataclass (the house style for values):
+    one is built per bar close and per encoded forming update, and a frozen
+    dataclass's ``__init__`` took 3.9 µs for these ten fields against 0.8 µs
+    (timeit); immutability and types are the same.
+    """
 
     start: int
     end: int
@@ -153,9 +158,9 @@ class EventKind(enum.Enum):
     CORRECTED = "corrected"
 
 
-@dataclass(frozen=True, slots=True)
-class BarEvent:
-    """A bar that closed or was corrected; ``series`` indexes :attr:`SymbolBars.series`."""
+class BarEvent(NamedTuple):
+    """A bar that closed or was corrected; ``series`` indexes :attr:`SymbolBars.series`.
+    (A NamedTuple for the reason given at :class:`Bar`.)"""
 
     series: int
     bar: Bar
@@ -494,7 +499,11 @@ class SymbolBars:
         return True
 
     def _update_due(self) -> None:
-        self.next_due = min((s.end for s in self.series if s.end > s.start), default=_NEVER)
+        due = _NEVER
+        for s in self.series:
+            if s.start < s.end < due:
+                due = s.end
+        self.next_due = due
 
     def take_events(self) -> list[BarEvent]:
         """The closes and corrections since the last call, in order."""
