@@ -61,15 +61,16 @@ Bar boundaries (:class:`Interval`, :meth:`Calendar.bar_start`, :meth:`~Calendar.
 -----------------------------------------------------------------------------------
 * ``Ns``, ``Nm`` (N divides 60) and ``1h``: multiples of the interval since the
   Unix epoch in UTC (a 5m bar starts at :00, :05, ... of every UTC hour).
-  Every zone offset in use for markets is a whole number of hours from UTC
-  for the defaults, so these grids agree with every trading-day boundary.
+  The default rolls (17:00 New York, 00:00 UTC) fall on whole UTC hours in
+  every season, so these grids agree with every trading-day boundary.
 * ``Nh`` with N in 2, 3, 4, 6, 8, 12, and ``1d``: aligned to the start of the
   trading day (the roll), on the zone's wall clock: 4h bars start at 17, 21,
   01, 05, 09, 13 New York for FX and metals, 00, 04, ... UTC for crypto, and
   the daily bar is the trading day itself (17:00 -> 17:00 New York). This is
   OANDA's convention (granularities from H2 up are "start of day" aligned:
-  ``dailyAlignment`` 17 in ``alignmentTimezone`` America/New_York) and
-  MetaTrader's "New York close" charts; it makes five daily bars a week.
+  ``dailyAlignment`` 17 in ``alignmentTimezone`` America/New_York; S5..H1
+  are aligned to the top of the minute or hour) and that of brokers'
+  GMT+2/+3 "New York close" charts; it makes five daily bars a week.
   On a 23- or 25-hour span the wall-clock grid makes the bar spanning the
   DST change 3 or 5 hours long (never for FX and metals: see above).
 * Bars never straddle two day spans nor a trading day's end: a cell is cut at
