@@ -13,5 +13,9 @@ Modules: :mod:`~ticker.core.model` (typed values, no numpy),
 :mod:`~ticker.core.hub` (who is subscribed to what),
 :mod:`~ticker.core.outbox` (one connection's bounded, conflating queue),
 :mod:`~ticker.core.slow_consumer` (when a slow client is warned and cut off),
-:mod:`~ticker.core.stats` (plain counters and histograms).
+:mod:`~ticker.core.stats` (plain counters and histograms),
+:mod:`~ticker.core.calendar` (trading hours, day rolls, bar boundaries: the one
+place that does date arithmetic), :mod:`~ticker.core.bars` and
+:mod:`~ticker.core.bar_encode` (OHLC bars), :mod:`~ticker.core.daystats`
+(daily statistics), :mod:`~ticker.core.crosses` (derived cross rates).
 """
