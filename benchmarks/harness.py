@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,6 +28,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from benchmarks.loadgen import LAT_BINS
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+#: Pinned mode (the default for the tables): the server on this core, every load
+#: generator on the other, so neither steals the other's core (docs/benchmarks.md).
+SERVER_CORE = 0
+LOADGEN_CORE = 1
 HERE = Path(__file__).resolve().parent
 NATIVE = HERE / ".build" / "loadgen"
 
@@ -52,6 +57,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def pinning_available() -> bool:
+    """taskset exists and there are two cores to split between server and load."""
+    return shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
+
+
+def pinned(cmd: list[str], core: int | None) -> list[str]:
+    """``cmd`` run on one core (``taskset -c``), or as it is when ``core`` is None."""
+    return cmd if core is None else ["taskset", "-c", str(core), *cmd]
+
+
 @dataclass
 class ServerSpec:
     symbols: int = 100
@@ -60,6 +75,8 @@ class ServerSpec:
     compression: bool = False
     loop: str = "asyncio"
     extra_toml: str = ""
+    #: Pin the server to SERVER_CORE and the load generators to LOADGEN_CORE.
+    pin: bool = True
 
     def toml(self, port: int) -> str:
         return f"""
@@ -93,8 +110,9 @@ class Server:
         cfg = Path(self._dir.name) / "bench.toml"
         cfg.write_text(spec.toml(self.port))
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        core = SERVER_CORE if spec.pin and pinning_available() else None
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ticker", "serve", "--config", str(cfg)],
+            pinned([sys.executable, "-m", "ticker", "serve", "--config", str(cfg)], core),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=open(Path(self._dir.name) / "server.log", "wb"),  # noqa: SIM115
@@ -160,6 +178,8 @@ class Load:
     deflate: bool = False
     python_loadgen: bool = False  # force the Python generator (the C one is used when it builds)
     processes: int = 0  # 0 = one per 250 connections (min 1, max 4)
+    #: Subscribe with this throttle_ms (the C generator only); 0 = every update.
+    throttle_ms: int = 0
     warmup_s: float = 3.0
     duration_s: float = 10.0
 
@@ -191,6 +211,15 @@ class Result:
     @property
     def msgs_per_s(self) -> float:
         return self.delivered / self.window_s
+
+    @property
+    def cpu_us_per_msg(self) -> float:
+        """Server CPU time per delivered message, in µs (the budget every feature is held to)."""
+        return self.server_cpu * self.window_s / self.delivered * 1e6 if self.delivered else math.nan
+
+    @property
+    def msgs_per_frame(self) -> float:
+        return self.delivered / self.frames if self.frames else math.nan
 
 
 def _quantiles(hist: np.ndarray, max_us: int) -> dict[str, float]:
@@ -230,6 +259,7 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: s
                     cmd = [
                         str(native), "127.0.0.1", str(srv.port), "/ws", str(n), str(first), str(load.k),
                         ",".join(symbols), str(st), repr(start_at), repr(end_at), str(load.stalled_k),
+                        str(load.throttle_ms),
                     ]
                 else:
                     cmd = [
@@ -239,8 +269,9 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: s
                         "--start-at", str(start_at), "--end-at", str(end_at),
                         *(["--deflate"] if load.deflate else []),
                     ]
+                core = LOADGEN_CORE if spec.pin and pinning_available() else None
                 with edges_file.open("rb") as edges:  # its own open file: its own offset
-                    gens.append(subprocess.Popen(cmd, stdin=edges, stdout=subprocess.PIPE))
+                    gens.append(subprocess.Popen(pinned(cmd, core), stdin=edges, stdout=subprocess.PIPE))
                 first += n
         time.sleep(max(start_at - time.time(), 0))
         seq0 = {s["symbol"]: s["seq"] for s in srv.symbols()}

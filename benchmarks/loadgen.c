@@ -111,6 +111,8 @@ int main(int argc, char **argv) {
     double start_at = atof(argv[9]), end_at = atof(argv[10]);
     /* stalled connections subscribe to this many symbols (0: k) with a 4 KiB receive buffer */
     int stalled_k = argc > 11 ? atoi(argv[11]) : 0;
+    /* subscribe with this throttle_ms (0: none) */
+    int throttle_ms = argc > 12 ? atoi(argv[12]) : 0;
     /* histogram edges from stdin */
     edges = malloc(sizeof(long long) * 4096); long long v;
     while (nedges < 4096 && scanf("%lld", &v) == 1) edges[nedges++] = v;
@@ -161,7 +163,8 @@ int main(int argc, char **argv) {
                 if (kk > 0) {
                     char json[8192]; int off = snprintf(json, sizeof json, "{\"op\":\"subscribe\",\"id\":%d,\"symbols\":[", first + c->index);
                     for (int j = 0; j < kk; j++) off += snprintf(json + off, sizeof json - off, "%s\"%s\"", j ? "," : "", syms[((first + c->index) * k + j) % nsym]);
-                    snprintf(json + off, sizeof json - off, "]}");
+                    if (throttle_ms > 0) snprintf(json + off, sizeof json - off, "],\"throttle_ms\":%d}", throttle_ms);
+                    else snprintf(json + off, sizeof json - off, "]}");
                     send_subscribe(c, json);
                 }
                 if (c->stalled) epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);

@@ -48,17 +48,20 @@ def k(x: float) -> str:
 
 def result_rows(results: Sequence[Result], label: str = "") -> list[str]:
     head = (
-        f"| {label or 'run'} | clients × k | ticks/s | delivered msg/s | delivered | frames/s | MB/s "
-        "| p50 ms | p90 | p99 | p99.9 | max | server CPU | server RSS MB | load-gen CPU |"
+        f"| {label or 'run'} | mode | clients × k | ticks/s | delivered msg/s | delivered | frames/s "
+        "| msg/frame | MB/s | p50 ms | p90 | p99 | p99.9 | max | server CPU | CPU µs/msg "
+        "| server RSS MB | load-gen CPU |"
     )
-    rows = [head, "|" + "---|" * 15]
+    rows = [head, "|" + "---|" * 18]
     for r in results:
+        mode = "pinned" if r.spec.pin else "shared cores"
         rows.append(
-            f"| {r.label} | {r.load.clients} × {r.load.k} | {r.spec.rate:,.0f} "
+            f"| {r.label} | {mode} | {r.load.clients} × {r.load.k} | {r.spec.rate:,.0f} "
             f"| {k(r.msgs_per_s)} | {r.delivery_ratio * 100:.1f}% | {k(r.frames / r.window_s)} "
-            f"| {r.bytes / r.window_s / 1e6:.1f} | {ms(r.latency_ms['p50'])} | {ms(r.latency_ms['p90'])} "
-            f"| {ms(r.latency_ms['p99'])} | {ms(r.latency_ms['p99.9'])} | {ms(r.latency_ms['max'])} "
-            f"| {r.server_cpu:.2f} | {r.server_rss_mb:.0f} | {r.loadgen_cpu:.2f} |"
+            f"| {r.msgs_per_frame:.1f} | {r.bytes / r.window_s / 1e6:.1f} | {ms(r.latency_ms['p50'])} "
+            f"| {ms(r.latency_ms['p90'])} | {ms(r.latency_ms['p99'])} | {ms(r.latency_ms['p99.9'])} "
+            f"| {ms(r.latency_ms['max'])} | {r.server_cpu:.2f} | {r.cpu_us_per_msg:.2f} "
+            f"| {r.server_rss_mb:.0f} | {r.loadgen_cpu:.2f} |"
         )
     return rows
 
