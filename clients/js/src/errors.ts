@@ -14,8 +14,10 @@ export type LocalErrorCode =
   | "closed"
   /** the connection dropped before the reply came (ping, auth) */
   | "disconnected"
-  /** the handshake was refused with HTTP 401/403, or the server closed for a policy on the token */
-  | "handshake_refused";
+  /** the handshake was refused with HTTP 401/403 (seen where the WebSocket implementation names the status) */
+  | "handshake_refused"
+  /** the WebSocket implementation refused the URL */
+  | "bad_url";
 
 export class TickerError extends Error {
   readonly code: ErrorCode | LocalErrorCode | (string & {});

@@ -48,7 +48,7 @@ export interface Ending {
   reason: string;
   /** whether the socket had opened (the upgrade succeeded) */
   opened: boolean;
-  /** the server answered this connection's `auth` with `auth_failed` */
+  /** the server answered this connection's last `auth` with `auth_failed` */
   authRefused: boolean;
   /** text of the socket's error event: Node implementations name the HTTP status there */
   errorText: string;
@@ -75,8 +75,10 @@ export function verdict(e: Ending): AuthError | null {
   if (e.reason === "token expired") {
     return e.renewableToken ? null : new AuthError("auth_failed", "token expired");
   }
-  if (e.authRefused || e.reason.startsWith("authentication")) {
-    return new AuthError(e.authRefused ? "auth_failed" : "unauthenticated", e.reason || "authentication failed");
+  if (e.reason.startsWith("authentication required")) return new AuthError("unauthenticated", e.reason);
+  // A proxy may drop the reason; the auth_failed just before still says why.
+  if (e.reason.startsWith("authentication") || (e.authRefused && !e.reason)) {
+    return new AuthError("auth_failed", e.reason || "authentication failed");
   }
   return null;
 }

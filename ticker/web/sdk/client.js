@@ -167,8 +167,8 @@ export class Client {
     }
     /**
      * Use a fresh token: sent now when connected (resolves with the server's
-     * `authenticated`), and used for every later connection (resolves null
-     * while disconnected).
+     * `authenticated`; null while disconnected), and for later connections
+     * unless the token comes from a function, which is asked again each time.
      */
     async auth(token) {
         this.#token = typeof this.#token === "function" ? this.#token : token;
@@ -255,18 +255,20 @@ export class Client {
         const now = this.#o.now();
         this.#opened = true;
         this.#openedAt = now;
-        this.#to("open", "socket open");
-        if (this.#life.opened > 1)
-            this.stats.reconnects++;
         this.#keepalive.reset(now);
         this.book.forget(this.book.symbols().filter((s) => !this.#subs.has(s)));
-        // The token first: the server serves nothing else before it.
+        // The token first, even before listeners hear of the open: the server serves nothing else before it.
         if (token && this.#o.tokenIn === "message")
             this.#authId = this.#send({ op: "auth", token });
         if (this.#o.serverHeartbeat && this.#o.pingIntervalMs > 0) {
             this.#heartbeatId = this.#send({ op: "heartbeat", interval_ms: this.#o.pingIntervalMs });
             this.#keepalive.serverHeartbeats = true;
         }
+        this.#to("open", "socket open");
+        if (this.#life.state !== "open")
+            return; // a listener closed the client
+        if (this.#life.opened > 1)
+            this.stats.reconnects++;
         const since = this.#o.resume ? (s) => this.#since(s) : undefined;
         for (const req of this.#subs.requests(since))
             this.#req.sentSubscribe(this.#send(req), req.symbols);
@@ -429,6 +431,7 @@ export class Client {
                 return;
             }
             case "authenticated":
+                this.#authRefused = false;
                 this.#req.receive(m);
                 this.#publish(m);
                 this.#events.emit("authenticated", m);

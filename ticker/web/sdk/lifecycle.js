@@ -55,8 +55,11 @@ export function verdict(e) {
     if (e.reason === "token expired") {
         return e.renewableToken ? null : new AuthError("auth_failed", "token expired");
     }
-    if (e.authRefused || e.reason.startsWith("authentication")) {
-        return new AuthError(e.authRefused ? "auth_failed" : "unauthenticated", e.reason || "authentication failed");
+    if (e.reason.startsWith("authentication required"))
+        return new AuthError("unauthenticated", e.reason);
+    // A proxy may drop the reason; the auth_failed just before still says why.
+    if (e.reason.startsWith("authentication") || (e.authRefused && !e.reason)) {
+        return new AuthError("auth_failed", e.reason || "authentication failed");
     }
     return null;
 }

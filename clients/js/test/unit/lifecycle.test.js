@@ -41,6 +41,11 @@ test("a refused token ends the client with an AuthError, however the refusal sho
   }
 });
 
+test("a refused token refresh earlier does not make a later policy close an auth failure", () => {
+  // The server keeps a connection whose refresh failed; a rate-limit close later is just a close.
+  assert.equal(verdict(ending({ code: 1008, reason: "rate limit: 100 messages over 50/s were dropped", authRefused: true })), null);
+});
+
 test("an expired token is retried when a provider can hand out a fresh one", () => {
   assert.equal(verdict(ending({ code: 1008, reason: "token expired", renewableToken: true })), null);
 });
