@@ -53,6 +53,8 @@ async def wait_price(page: Page, symbol: str) -> None:
 async def test_board_shows_live_quotes_and_removing_a_symbol_stops_its_updates() -> None:
     async with running() as srv, browser_page() as page:
         frames = Frames(page)
+        loaded: list[str] = []
+        page.on("request", lambda r: loaded.append(r.url))
         await page.goto(srv.base + "/?symbols=EURUSD,USDJPY,XAUUSD,GBPUSD")
         await page.wait_for_selector('#conn[data-state="live"]')
         for sym in ("EURUSD", "USDJPY", "XAUUSD", "GBPUSD"):
@@ -78,7 +80,9 @@ async def test_board_shows_live_quotes_and_removing_a_symbol_stops_its_updates()
         ask, spread = float(row["ask"]), float(row["spread"])
         assert spread == pytest.approx((ask - bid) / 0.0001, abs=0.11) and spread > 0
 
-        # The rows follow the stream: the seq on screen is one the server sent for the symbol.
+        # The page runs on the SDK as ticker serves it, and its rows follow the stream:
+        # the seq on screen is one the server sent for the symbol.
+        assert {srv.base + "/ui/sdk/index.js", srv.base + "/ui/sdk/client.js"} <= set(loaded)
         shown = int(await page.get_attribute('tr[data-symbol="EURUSD"]', "data-seq") or 0)
         assert shown in {m["seq"] for m in frames.messages if m.get("symbol") == "EURUSD" and "seq" in m}
 

@@ -23,6 +23,9 @@ import { Subscriptions, request } from "./subscriptions.js";
 const PER_SYMBOL_ERRORS = new Set(["unknown_symbol", "not_entitled"]);
 const OPEN = 1;
 const CLOSED = 3;
+function assertNever(m) {
+    throw new Error(`no handler for message type ${m.type}`);
+}
 function defaultClock() {
     const p = globalThis.performance;
     return p ? p.timeOrigin + p.now() : Date.now();
@@ -308,10 +311,9 @@ export class Client {
         }
         return id;
     }
+    /** A subscribe asked by the user: no `since`, it wants a fresh snapshot (resume is for reconnects). */
     #sendSubscribe(symbols, throttleMs) {
-        const since = this.#o.resume ? (s) => this.#since(s) : undefined;
-        const req = request(symbols, throttleMs, since);
-        this.#req.sentSubscribe(this.#send(req), req.symbols);
+        this.#req.sentSubscribe(this.#send(request(symbols, throttleMs)), symbols);
     }
     /** Stop listening to a socket and close it. */
     #drop(ws, code, reason) {
@@ -463,9 +465,14 @@ export class Client {
                     this.#events.emit("error", TickerError.from(m));
                 return;
             }
-            default: // subscribed, pong
+            case "subscribed":
+            case "pong":
                 this.#req.receive(m);
                 this.#publish(m);
+                return;
+            default:
+                // A type in the decoder's table without a case here: the compiler says so.
+                return assertNever(m);
         }
     }
     #renewToken() {

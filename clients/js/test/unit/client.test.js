@@ -172,7 +172,12 @@ test("resume: after a reconnect the client says where each symbol was, once the 
   await until(() => FakeSocket.instances.length === 2);
   ws = FakeSocket.last;
   ws.open();
-  assert.deepEqual(ws.ops("subscribe")[0].since, { EURUSD: { seq: 41, epoch: "e1" } });
+  const [resub] = ws.ops("subscribe");
+  assert.deepEqual(resub.since, { EURUSD: { seq: 41, epoch: "e1" } });
+  assert.deepEqual(resub.symbols, ["EURUSD", "GBPUSD"]); // GBPUSD, without an epoch, gets a snapshot
+  ws.receive([{ type: "subscribed", id: resub.id, symbols: resub.symbols }, snap("EURUSD", 50, { epoch: "e1" })]);
+  c.resync(["EURUSD"]).catch(() => {}); // asking for a fresh snapshot is not a resume
+  assert.equal("since" in ws.ops("subscribe")[1], false);
 });
 
 test("resume: false never sends since", async () => {
