@@ -8,21 +8,24 @@ import pytest
 from playwright.async_api import Page, WebSocket
 
 from tests.support.browser import ARTIFACTS, browser_page
-from tests.support.helpers import running
+from tests.support.helpers import config, running
 from ticker.core.model import Status
+from ticker.security.tokens import hash_key
 
 
 class Frames:
-    """Every frame the page's WebSockets receive, with the URLs they opened."""
+    """Every frame the page's WebSockets receive and send, with the URLs they opened."""
 
     def __init__(self, page: Page) -> None:
         self.messages: list[dict] = []
+        self.sent: list[dict] = []
         self.urls: list[str] = []
         page.on("websocket", self._opened)
 
     def _opened(self, ws: WebSocket) -> None:
         self.urls.append(ws.url)
         ws.on("framereceived", self._frame)
+        ws.on("framesent", lambda payload: self.sent.append(orjson.loads(payload)))
 
     def _frame(self, payload: str | bytes) -> None:
         data = orjson.loads(payload)
@@ -50,24 +53,38 @@ async def wait_price(page: Page, symbol: str) -> None:
 async def test_board_shows_live_quotes_and_removing_a_symbol_stops_its_updates() -> None:
     async with running() as srv, browser_page() as page:
         frames = Frames(page)
+        loaded: list[str] = []
+        page.on("request", lambda r: loaded.append(r.url))
         await page.goto(srv.base + "/?symbols=EURUSD,USDJPY,XAUUSD,GBPUSD")
         await page.wait_for_selector('#conn[data-state="live"]')
         for sym in ("EURUSD", "USDJPY", "XAUUSD", "GBPUSD"):
             await wait_price(page, sym)
 
         # Prices split as trading screens show them: big figure, pips (large), pipette.
-        parts = await page.eval_on_selector_all(
-            'tr[data-symbol="EURUSD"] td.bid span', "els => els.map(e => [e.className, e.textContent])"
+        # Bid, ask and spread are read in one go: a row repaints between two reads.
+        row = await page.eval_on_selector(
+            'tr[data-symbol="EURUSD"]',
+            """tr => ({
+              parts: [...tr.querySelectorAll("td.bid span")].map(e => [e.className, e.textContent]),
+              ask: tr.querySelector("td.ask").textContent,
+              spread: tr.querySelector("td.spread").textContent,
+            })""",
         )
+        parts = row["parts"]
         assert [c for c, _ in parts] == ["big", "pips", "pipette"]
         big, pips, pipette = (t for _, t in parts)
         bid = float(big + pips + pipette)
         assert len(pips) == 2 and len(pipette) == 1 and round(bid, 5) == bid and big.startswith("1.")
         jpy = await cell_text(page, "USDJPY", "bid")
         assert len(jpy.split(".")[1]) == 3
-        ask = float(await cell_text(page, "EURUSD", "ask"))
-        spread = float(await cell_text(page, "EURUSD", "spread"))
+        ask, spread = float(row["ask"]), float(row["spread"])
         assert spread == pytest.approx((ask - bid) / 0.0001, abs=0.11) and spread > 0
+
+        # The page runs on the SDK as ticker serves it, and its rows follow the stream:
+        # the seq on screen is one the server sent for the symbol.
+        assert {srv.base + "/ui/sdk/index.js", srv.base + "/ui/sdk/client.js"} <= set(loaded)
+        shown = int(await page.get_attribute('tr[data-symbol="EURUSD"]', "data-seq") or 0)
+        assert shown in {m["seq"] for m in frames.messages if m.get("symbol") == "EURUSD" and "seq" in m}
 
         # Quotes change on screen; age, latency and change since start are filled in.
         await page.wait_for_function(
@@ -133,8 +150,14 @@ async def test_board_shows_errors_and_status_and_passes_the_token_on() -> None:
         notice = await page.wait_for_selector('#notices li[data-code="unknown_symbol"]')
         assert notice is not None and "NOPE" in await notice.inner_text()
         await page.wait_for_selector('tr[data-symbol="NOPE"]', state="detached")
-        assert frames.urls == [srv.ws_url + "?token=t%2Bk"]
+        # The token goes in the first message, not the URL (proxy logs keep URLs).
+        assert frames.urls == [srv.ws_url]
+        assert frames.sent[0]["op"] == "auth" and frames.sent[0]["token"] == "t+k"
+        # This server has no auth: it says so, and the board shows it but stays connected.
+        notice = await page.wait_for_selector('#notices li[data-code="auth_failed"]')
+        assert notice is not None and "not enabled" in await notice.inner_text()
         await wait_price(page, "EURUSD")
+        assert await page.get_attribute("#conn", "data-state") == "live"
 
         table = srv.service.table
         sid = table.ids["EURUSD"]
@@ -150,11 +173,6 @@ async def test_board_helpers_split_prices_and_build_urls() -> None:
         got = await page.evaluate(
             """async () => {
               const q = await import("/ui/quotes.js");
-              const book = new q.QuoteBook();
-              book.apply({type: "snapshot", symbol: "A", seq: 1, bid: 1, ask: 2, ts: 5});
-              const gap = book.apply({type: "update", symbol: "A", seq: 4, bid: 1.5, ts: 6}).gap;
-              const old = book.apply({type: "update", symbol: "A", seq: 3, bid: 9, ts: 7});
-              const delays = q.backoff(0.5, 4, () => 1);
               return {
                 eurusd: q.splitPrice(1.08412, 5, 0.0001),
                 usdjpy: q.splitPrice(151.234, 3, 0.01),
@@ -162,11 +180,8 @@ async def test_board_helpers_split_prices_and_build_urls() -> None:
                 xagusd: q.splitPrice(50.812, 3, 0.01),
                 whole: q.splitPrice(97.5, 1, 1),
                 spread: q.spreadPips(1.08412, 1.08415, 0.0001),
-                wss: q.websocketUrl(new URL("https://h.test/desk/?symbols=X#y"), "/ws", "a b"),
-                ws: q.websocketUrl(new URL("http://h.test:8080/"), "/stream", ""),
-                unpacked: q.unpack('[{"type":"update"},{"type":"pong"}]').length,
-                gap, old, bid: book.quotes.get("A").bid,
-                delays: [0, 1, 2, 3, 4].map(() => delays.next().value),
+                wss: q.websocketUrl(new URL("https://h.test/desk/?symbols=X&token=t#y"), "/ws"),
+                ws: q.websocketUrl(new URL("http://h.test:8080/"), "/stream"),
               };
             }"""
         )
@@ -176,8 +191,60 @@ async def test_board_helpers_split_prices_and_build_urls() -> None:
     assert got["xagusd"] == ["50.", "81", "2"]
     assert got["whole"] == ["", "97.", "5"]
     assert got["spread"] == 0.3
-    assert got["wss"] == "wss://h.test/desk/ws?token=a+b"
+    assert got["wss"] == "wss://h.test/desk/ws"
     assert got["ws"] == "ws://h.test:8080/stream"
+
+
+async def test_the_sdk_served_to_the_page_works_in_chromium() -> None:
+    """ticker-client as the board loads it (/ui/sdk/, tsc's ES modules), used directly in the page."""
+    async with running() as srv, browser_page() as page:
+        await page.goto(srv.base + "/?symbols=EURUSD")
+        got = await page.evaluate(
+            """async (url) => {
+              const sdk = await import("/ui/sdk/index.js");
+              const book = new sdk.QuoteBook();
+              book.apply({type: "snapshot", symbol: "A", seq: 1, bid: 1, ask: 2, ts: 5, status: "live"});
+              const gap = book.apply({type: "update", symbol: "A", seq: 4, bid: 1.5, ts: 6}).gap;
+              const old = book.apply({type: "update", symbol: "A", seq: 3, bid: 9, ts: 7});
+              const delays = sdk.backoff({initialMs: 500, maxMs: 4000, random: () => 1});
+
+              // A real client on the browser's own WebSocket.
+              const c = sdk.connect(url);
+              const acked = await c.subscribe(["EURUSD", "NOPE"]).then(() => null, (e) => e);
+              const update = await new Promise((resolve) =>
+                c.on("quote", (q, ev) => ev.message?.type === "update" && resolve(q)));
+              await c.close();
+              return {
+                unpacked: sdk.unpack('[{"type":"update"},{"type":"pong"}]').length,
+                gap, old, bid: book.get("A").bid,
+                delays: [0, 1, 2, 3, 4].map(() => delays.next().value),
+                error: [acked.name, acked.code, acked.symbols, acked.subscribed],
+                update: [update.symbol, update.seq > 0, typeof update.bid, c.state],
+              };
+            }""",
+            srv.ws_url,
+        )
     assert got["unpacked"] == 2
     assert (got["gap"], got["old"], got["bid"]) == (2, None, 1.5)
-    assert got["delays"] == [0.5, 1, 2, 4, 4]
+    assert got["delays"] == [500, 1000, 2000, 4000, 4000]
+    assert got["error"] == ["TickerError", "unknown_symbol", ["NOPE"], ["EURUSD"]]
+    assert got["update"] == ["EURUSD", True, "number", "closed"]
+
+
+async def test_board_with_auth_shows_quotes_for_a_good_key_and_stops_on_a_bad_one() -> None:
+    key = "tk_board-test-key"
+    cfg = config(auth={"enabled": True, "keys": [{"name": "desk", "sha256": hash_key(key), "symbols": ["EUR*"]}]})
+    async with running(cfg) as srv, browser_page() as page:
+        await page.goto(srv.base + f"/?token={key}&symbols=EURUSD,EURJPY")
+        await wait_price(page, "EURUSD")
+        await wait_price(page, "EURJPY")
+
+        frames = Frames(page)
+        await page.goto(srv.base + "/?token=tk_wrong&symbols=EURUSD")
+        notice = await page.wait_for_selector('#notices li[data-code="auth_failed"]')
+        assert notice is not None
+        await page.wait_for_selector('#conn[data-state="failed"]')
+        assert "auth_failed" in await page.inner_text("#conn")
+        await asyncio.sleep(1.5)  # the first retry would come after 0.25-0.5 s
+        assert len(frames.urls) == 1, "the board must not retry a refused token"
+        assert await page.get_attribute('tr[data-symbol="EURUSD"]', "data-status") in ("pending", "stale")

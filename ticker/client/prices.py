@@ -1,6 +1,6 @@
 """Showing prices as trading screens do: big figure, pips, pipette; spreads in pips.
 
-Pure functions, mirrored by ``ticker/web/quotes.js`` (``splitPrice``,
+Pure functions, mirrored by ``ticker/server/web/quotes.js`` (``splitPrice``,
 ``spreadPips``) so the terminal and the browser split prices the same way.
 """
 

@@ -1,7 +1,10 @@
 """The quote board at ``GET /``: static files shipped in the package, served from memory.
 
-The files (``ticker/web/``) are read once when the app is built: no file
-system access per request, no path handling, so nothing to traverse. Only the
+The files (``ticker/server/web/``) are read once when the app is built: no file
+system access per request, no path handling, so nothing to traverse. The
+page imports the JavaScript SDK (``ticker/server/web/sdk/``, the ES modules ``tsc``
+builds from ``clients/js``; committed, so serving needs no build step) from
+``/ui/sdk/``. Only the
 WebSocket path is filled in (the page resolves it against its own location,
 which keeps a reverse-proxy prefix working). Responses carry an ETag and
 ``no-cache`` (a browser revalidates, so an upgrade shows at once), a strict
@@ -53,11 +56,16 @@ def load_assets(ws_path: str) -> dict[str, Asset]:
     files = resources.files("ticker.server") / "web"
     page = (files / "index.html").read_text(encoding="utf-8")
     if _WS_META not in page:  # our bug: the page and this module disagree
-        raise RuntimeError(f"ticker/web/index.html lacks {_WS_META}")
+        raise RuntimeError(f"ticker/server/web/index.html lacks {_WS_META}")
     page = page.replace(_WS_META, f'<meta name="ticker-ws-path" content="{html.escape(ws_path)}">')
     assets = {"": Asset.of(page.encode(), "text/html")}
     for name, content_type in ASSETS.items():
         assets[name] = Asset.of((files / name).read_bytes(), content_type)
+    for module in (files / "sdk").iterdir():
+        if module.name.endswith(".js"):
+            assets[f"sdk/{module.name}"] = Asset.of(module.read_bytes(), "text/javascript")
+    if "sdk/index.js" not in assets:  # our bug: a package built without the SDK
+        raise RuntimeError("ticker/server/web/sdk/index.js is missing (make sdk builds it)")
     return assets
 
 
@@ -73,5 +81,12 @@ def add_routes(app: web.Application, ws_path: str) -> None:
             raise web.HTTPNotFound(text="no such file\n")
         return found.response(request)
 
+    async def sdk_module(request: web.Request) -> web.Response:
+        found = assets.get("sdk/" + request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound(text="no such file\n")
+        return found.response(request)
+
     app.router.add_get("/", page)
+    app.router.add_get("/ui/sdk/{name}", sdk_module)
     app.router.add_get("/ui/{name}", asset)

@@ -1,21 +1,17 @@
-// The quote board: DOM and WebSocket around the pure helpers in quotes.js.
-// Speaks only the public protocol (docs/protocol.md).
-import {
-  QuoteBook, backoff, formatAge, formatLatency, spreadPips, splitPrice, unpack, websocketUrl,
-} from "./quotes.js";
+// The quote board: DOM around ticker-client, the JavaScript SDK (./sdk/, built
+// from clients/js). The SDK keeps the connection (reconnect with backoff,
+// resubscribe, liveness pings), the quote book and the errors; this file draws.
+import { connect } from "./sdk/index.js";
+import { formatAge, formatLatency, spreadPips, splitPrice, websocketUrl } from "./quotes.js";
 
 const DEFAULT_SYMBOLS = ["EURUSD", "GBPUSD", "USDJPY", "USDCHF", "AUDUSD", "USDCAD", "NZDUSD", "XAUUSD"];
 const STORAGE_KEY = "ticker.board.symbols";
-const HEALTHY_AFTER_MS = 5000; // a connection that lived this long resets the backoff
-const PING_EVERY_MS = 15000; // browsers hide protocol pings: ping in the protocol
-const SILENCE_LIMIT_MS = 35000; // nothing at all for this long: the connection is dead
 const NOTICE_MS = 15000;
 
 const params = new URLSearchParams(location.search);
-const token = params.get("token") || "";
+const token = params.get("token") || undefined;
 const wsPath = document.querySelector('meta[name="ticker-ws-path"]')?.content || "/ws";
-const wsUrl = websocketUrl(location, wsPath, token);
-const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
+const wsUrl = websocketUrl(location, wsPath);
 
 const $ = (sel) => document.querySelector(sel);
 const rowsEl = $("#rows");
@@ -24,17 +20,11 @@ const noticesEl = $("#notices");
 const pickerEl = $("#picker-input");
 const footEl = $("#foot");
 
-const book = new QuoteBook();
 const instruments = new Map(); // symbol -> {decimals, pip_size, description}
 const rows = new Map(); // symbol -> {tr, cells, baseline, lastAt, latencyMs}
 let symbols = initialSymbols();
-let ws = null;
-let delays = backoff();
-let openedAt = 0;
-let lastFrameAt = 0;
+let client = null;
 let retryTimer = 0;
-let pingTimer = 0;
-let nextId = 0;
 let updatesSeen = 0;
 let dirty = new Set();
 let frameScheduled = false;
@@ -56,116 +46,69 @@ function saveSymbols() {
 // ---------------------------------------------------------------- connection
 
 function setConn(state, text) {
+  clearTimeout(retryTimer);
   connEl.dataset.state = state;
   connEl.textContent = text;
 }
 
-function connect() {
-  clearTimeout(retryTimer);
-  setConn("connecting", "connecting…");
+function start() {
   try {
-    ws = new WebSocket(wsUrl);
+    client = connect(wsUrl, { token });
   } catch (err) {
     notice("error", "bad_url", `cannot open ${wsUrl}: ${err.message}`);
+    setConn("failed", "cannot connect");
     return;
   }
-  ws.onopen = () => {
-    openedAt = lastFrameAt = Date.now();
-    setConn("live", "live");
-    if (symbols.length) send({ op: "subscribe", symbols });
-    pingTimer = setInterval(heartbeat, PING_EVERY_MS);
-  };
-  ws.onmessage = (ev) => {
-    lastFrameAt = Date.now();
-    const receivedUs = nowUs();
-    let messages;
-    try {
-      messages = unpack(ev.data);
-    } catch {
-      return; // not protocol JSON: nothing to show
-    }
-    for (const m of messages) handle(m, receivedUs);
-  };
-  ws.onclose = (ev) => lost(ev.code, ev.reason);
+  client.on("state", (state) => state === "connecting" && setConn("connecting", "connecting…"));
+  client.on("open", () => setConn("live", "live"));
+  client.on("close", closed);
+  client.on("quote", quoteChanged);
+  client.on("error", refused);
+  client.on("warning", (w) => notice("warning", w.code, w.message));
+  if (symbols.length) client.subscribe(symbols).catch(refused);
 }
 
-function lost(code, reason) {
-  clearInterval(pingTimer);
-  if (ws) ws.onopen = ws.onmessage = ws.onclose = null;
-  ws = null;
-  if (Date.now() - openedAt >= HEALTHY_AFTER_MS && openedAt) delays = backoff();
-  openedAt = 0;
-  book.markStale();
-  for (const sym of rows.keys()) dirty.add(sym);
-  schedule();
-  const delay = delays.next().value;
+/** The connection dropped: say why and count down to the SDK's next attempt. */
+function closed({ code, reason, retryInMs, error }) {
+  if (retryInMs === null) {
+    // Closed for good: the server refused the token (AuthError), or the page closed it.
+    setConn("failed", error ? `${error.code}: ${error.message}` : "closed");
+    return;
+  }
   const why = code === 1006 || !code ? "connection failed" : `closed ${code}${reason ? `: ${reason}` : ""}`;
-  const until = Date.now() + delay * 1000;
+  const until = Date.now() + retryInMs;
   const tick = () => {
     const left = Math.max(0, (until - Date.now()) / 1000);
     setConn("reconnecting", `${why} · retrying in ${left.toFixed(1)} s`);
     if (left > 0) retryTimer = setTimeout(tick, Math.min(250, left * 1000));
-    else connect();
   };
   tick();
 }
 
-function heartbeat() {
-  if (Date.now() - lastFrameAt > SILENCE_LIMIT_MS && ws) {
-    ws.close(4000, "no data");
-    lost(4000, "no data from the server");
-    return;
+/** An error from the server or the SDK; symbols refused for good lose their rows. */
+function refused(err) {
+  if (err.code === "unknown_symbol" || err.code === "not_entitled") {
+    for (const s of err.symbols || []) removeSymbol(s);
   }
-  send({ op: "ping" });
+  notice("error", err.code, err.message);
 }
 
-function send(request) {
-  if (!ws || ws.readyState !== WebSocket.OPEN) return null;
-  request.id = ++nextId;
-  ws.send(JSON.stringify(request));
-  return request.id;
-}
-
-// ---------------------------------------------------------------- messages
-
-function handle(m, receivedUs) {
-  switch (m.type) {
-    case "snapshot":
-    case "update":
-    case "status": {
-      if (!rows.has(m.symbol)) return; // removed meanwhile
-      const change = book.apply(m);
-      if (!change) return;
-      const row = rows.get(m.symbol);
-      const q = change.quote;
-      if (m.type === "update") {
-        updatesSeen += 1;
-        row.latencyMs = (receivedUs - m.ts) / 1000;
-        row.lastAt = Date.now();
-      } else if (m.type === "snapshot" && q.ts) {
-        row.lastAt = Date.now() - Math.max(0, (receivedUs - q.ts) / 1000);
-      }
-      if (row.baseline == null && q.bid != null && q.ask != null) row.baseline = (q.bid + q.ask) / 2;
-      if (m.type === "update" && change.prev) {
-        flash(row, "bid", change.prev.bid, q.bid);
-        flash(row, "ask", change.prev.ask, q.ask);
-      }
-      dirty.add(m.symbol);
-      schedule();
-      break;
-    }
-    case "error":
-      if (m.code === "unknown_symbol" || m.code === "not_entitled") {
-        for (const s of m.symbols || []) removeSymbol(s, false);
-      }
-      notice("error", m.code, m.message);
-      break;
-    case "warning":
-      notice("warning", m.code, m.message);
-      break;
-    default:
-      break; // subscribed, unsubscribed, pong and types from newer servers
+function quoteChanged(q, change) {
+  const row = rows.get(q.symbol);
+  if (!row) return; // removed meanwhile
+  const type = change.message?.type;
+  if (type === "update") {
+    updatesSeen += 1;
+    row.latencyMs = change.latencyMs;
+    row.lastAt = Date.now();
+    flash(row, "bid", change.previous.bid, q.bid);
+    flash(row, "ask", change.previous.ask, q.ask);
+  } else if (type === "snapshot" && q.ts) {
+    row.lastAt = Date.now() - Math.max(0, change.receivedAt - q.ts / 1000);
   }
+  if (row.baseline == null && q.bid != null && q.ask != null) row.baseline = (q.bid + q.ask) / 2;
+  dirty.add(q.symbol);
+  schedule();
 }
 
 // ---------------------------------------------------------------- rendering
@@ -182,7 +125,7 @@ function render() {
   dirty = new Set();
   for (const sym of todo) {
     const row = rows.get(sym);
-    if (row) paint(row, book.quotes.get(sym));
+    if (row) paint(row, client?.book.get(sym));
   }
 }
 
@@ -247,7 +190,7 @@ function refreshClocks() {
   if (elapsed >= 1) {
     const rate = (updatesSeen - rateSince.count) / elapsed;
     footEl.textContent = `${rows.size} symbols · ${rate.toFixed(0)} updates/s · ` +
-      `${book.gaps} merged by conflation · ${wsUrl.replace(/token=[^&]*/, "token=…")}`;
+      `${client?.book.stats.gaps ?? 0} merged by conflation · ${wsUrl}`;
     rateSince.at = now;
     rateSince.count = updatesSeen;
   }
@@ -283,7 +226,7 @@ function addRow(sym) {
   btn.title = `Remove ${sym}`;
   btn.setAttribute("aria-label", `Remove ${sym}`);
   btn.textContent = "×";
-  btn.onclick = () => removeSymbol(sym, true);
+  btn.onclick = () => removeSymbol(sym);
   make("actions").replaceChildren(btn);
   rowsEl.append(tr);
   rows.set(sym, { symbol: sym, tr, cells, baseline: null, lastAt: 0, latencyMs: null });
@@ -301,19 +244,18 @@ function addSymbol(raw) {
   saveSymbols();
   addRow(sym);
   refreshPicker();
-  send({ op: "subscribe", symbols: [sym] });
+  client?.subscribe(sym).catch(refused);
 }
 
-function removeSymbol(sym, tellServer) {
+function removeSymbol(sym) {
   const row = rows.get(sym);
   if (!row) return;
   row.tr.remove();
   rows.delete(sym);
-  book.forget(sym);
   symbols = symbols.filter((s) => s !== sym);
   saveSymbols();
   refreshPicker();
-  if (tellServer) send({ op: "unsubscribe", symbols: [sym] });
+  client?.unsubscribe(sym).catch(() => {}); // nothing to do if the connection drops meanwhile
 }
 
 function refreshPicker() {
@@ -377,4 +319,4 @@ $("#picker").addEventListener("submit", (ev) => {
 for (const sym of symbols) addRow(sym);
 saveSymbols();
 setInterval(refreshClocks, 250);
-loadInstruments().finally(connect);
+loadInstruments().finally(start);

@@ -1,0 +1,139 @@
+/**
+ * The client's picture of the market: the latest quote per symbol, merged
+ * from snapshot, update and status messages. Pure: messages in, changes out.
+ *
+ * The rules, in the order {@link QuoteBook.apply} checks them (the same as
+ * the Python client's `ticker.client.book`):
+ * - A `snapshot` replaces the symbol's quote and its `seq` baseline (a
+ *   resubscribe or a reconnect resynchronises this way).
+ * - An `update` applies on top only when its `seq` is higher. `seq − previous − 1`
+ *   is the gap: updates the server merged (conflation, throttling). State stays
+ *   right across a gap, since a delta carries the latest value of every field
+ *   that changed; the gap is reported, nothing is re-requested. An update whose
+ *   `seq` is not higher is a leftover from before a resubscribe: dropped.
+ * - An update or status for a symbol without a snapshot is dropped: it belongs
+ *   to a subscription already given up ({@link QuoteBook.forget}).
+ * - `status` changes only the status.
+ */
+
+import type { SnapshotMessage, Status, StatusMessage, UpdateMessage } from "./messages.js";
+
+/** One symbol's top of book. */
+export interface Quote {
+  readonly symbol: string;
+  /** per-symbol sequence number of the last message applied */
+  readonly seq: number;
+  /** source time of the last tick, µs since the Unix epoch */
+  readonly ts: number;
+  readonly status: Status | (string & {});
+  readonly bid: number | null;
+  readonly ask: number | null;
+  readonly bidSize: number | null;
+  readonly askSize: number | null;
+  /** the sequence's identity, from servers that send one (resume) */
+  readonly epoch?: string;
+}
+
+/** What one message (or a disconnect) did to a symbol's quote. */
+export interface Change {
+  readonly quote: Quote;
+  readonly previous: Quote | undefined;
+  /** updates the server merged into this one (a `seq` gap); 0 when none */
+  readonly gap: number;
+  /** the message applied; absent when the client marked the quote stale itself */
+  readonly message?: SnapshotMessage | UpdateMessage | StatusMessage;
+}
+
+export type QuoteMessage = SnapshotMessage | UpdateMessage | StatusMessage;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Wire field -> quote field, for the values a snapshot carries and an update may carry. */
+const FIELDS = [
+  ["bid", "bid"],
+  ["ask", "ask"],
+  ["bid_size", "bidSize"],
+  ["ask_size", "askSize"],
+] as const;
+
+export class QuoteBook {
+  readonly #quotes = new Map<string, Quote>();
+  /** updates merged away (sum of gaps), and messages dropped by the rules above */
+  readonly stats = { gaps: 0, oldSeq: 0, noSnapshot: 0 };
+
+  get(symbol: string): Quote | undefined {
+    return this.#quotes.get(symbol);
+  }
+
+  has(symbol: string): boolean {
+    return this.#quotes.has(symbol);
+  }
+
+  get size(): number {
+    return this.#quotes.size;
+  }
+
+  symbols(): string[] {
+    return [...this.#quotes.keys()];
+  }
+
+  [Symbol.iterator](): IterableIterator<Quote> {
+    return this.#quotes.values();
+  }
+
+  /** Apply one message; the change it made, or null when the rules drop it. */
+  apply(m: QuoteMessage): Change | null {
+    const previous = this.#quotes.get(m.symbol);
+    let quote: Mutable<Quote>;
+    let gap = 0;
+    if (m.type === "snapshot") {
+      quote = { symbol: m.symbol, seq: m.seq, ts: m.ts ?? 0, status: m.status ?? "live",
+        bid: null, ask: null, bidSize: null, askSize: null }; // prettier-ignore
+      for (const [wire, field] of FIELDS) quote[field] = m[wire] ?? null;
+      if (typeof m.epoch === "string") quote.epoch = m.epoch;
+    } else if (!previous) {
+      this.stats.noSnapshot++;
+      return null;
+    } else if (m.type === "update") {
+      if (m.seq <= previous.seq) {
+        this.stats.oldSeq++;
+        return null;
+      }
+      quote = { ...previous, seq: m.seq, ts: m.ts ?? previous.ts };
+      for (const [wire, field] of FIELDS) if (wire in m) quote[field] = m[wire] ?? null;
+      gap = m.seq - previous.seq - 1;
+      this.stats.gaps += gap;
+    } else {
+      quote = { ...previous, status: m.status };
+    }
+    this.#quotes.set(m.symbol, quote);
+    return { quote, previous, gap, message: m };
+  }
+
+  /** Drop symbols now, so late messages for them are ignored. */
+  forget(symbols: Iterable<string>): void {
+    for (const s of symbols) this.#quotes.delete(s);
+  }
+
+  /** Every quote turns `stale` (the connection is gone); the quotes that changed. */
+  markStale(): Change[] {
+    const changes: Change[] = [];
+    for (const [symbol, previous] of this.#quotes) {
+      if (previous.status === "stale") continue;
+      const quote = { ...previous, status: "stale" };
+      this.#quotes.set(symbol, quote);
+      changes.push({ quote, previous, gap: 0 });
+    }
+    return changes;
+  }
+}
+
+/** Mid price, or null while a side is missing. */
+export function mid(q: Quote): number | null {
+  return q.bid === null || q.ask === null ? null : (q.bid + q.ask) / 2;
+}
+
+/** Ask minus bid, or null while a side is missing. */
+export function spread(q: Quote): number | null {
+  return q.bid === null || q.ask === null ? null : q.ask - q.bid;
+}

@@ -1,0 +1,36 @@
+/**
+ * ticker-client: a typed client for ticker's live quote WebSocket (docs/js-client.md).
+ *
+ *     const c = connect("wss://quotes.example.com/ws", { token });
+ *     await c.subscribe(["EURUSD"], { throttleMs: 250 });
+ *     c.on("quote", (q) => console.log(q.symbol, q.bid, q.ask));
+ *
+ * The pure parts (book, backoff, frames, subscriptions, requests, lifecycle,
+ * keepalive) are exported too, for clients on another transport.
+ */
+
+export {
+  Client,
+  connect,
+  type ClientEvents,
+  type ConnectOptions,
+  type ConnectedMessage,
+  type DisconnectedMessage,
+  type GapEvent,
+  type Message,
+  type QuoteEvent,
+  type StatusEvent,
+  type TokenProvider,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "./client.js";
+export { QuoteBook, mid, spread, type Change, type Quote, type QuoteMessage } from "./book.js";
+export { backoff, type BackoffOptions } from "./backoff.js";
+export { AuthError, TickerError, type LocalErrorCode } from "./errors.js";
+export { unpack } from "./frames.js";
+export { Keepalive, type KeepaliveAction } from "./keepalive.js";
+export { IllegalTransition, Lifecycle, verdict, type ConnState, type Ending } from "./lifecycle.js";
+export { Requests, type Result } from "./requests.js";
+export { Subscriptions, request, type SubscribeRequest } from "./subscriptions.js";
+export type { OverflowMessage } from "./queue.js";
+export * from "./messages.js";

@@ -1,0 +1,203 @@
+/**
+ * The wire protocol v1 (docs/protocol.md), as types: every message the server
+ * sends, every request the client sends, every error, warning and status code.
+ *
+ * Messages are typed exactly as they travel (snake_case fields). The protocol
+ * grows by adding message types and fields, so {@link decode} keeps unknown
+ * fields, drops unknown types, and checks only the fields the client relies on;
+ * adding a type is one entry in its table and one interface here.
+ */
+
+/** Error codes of `error` messages (docs/protocol.md, "error"). */
+export const ERROR_CODES = [
+  "bad_json",
+  "bad_request",
+  "unknown_op",
+  "unknown_symbol",
+  "too_many_symbols",
+  "not_entitled",
+  "unauthenticated",
+  "auth_failed",
+  "rate_limited",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Codes of `warning` messages. */
+export type WarningCode = "slow_consumer" | "token_expiring";
+
+/**
+ * A symbol's data status. `closed` (market closed, with the next open time)
+ * is announced for a later server version; clients should already expect it.
+ */
+export type Status = "pending" | "live" | "stale" | "closed";
+
+/** Close codes the server uses (docs/protocol.md, close table). */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  ABNORMAL: 1006,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  TRY_AGAIN_LATER: 1013,
+} as const;
+
+/** Codes of HTTP refusals before the upgrade (visible to Node clients only). */
+export type HandshakeRefusalCode =
+  | "unauthenticated"
+  | "not_entitled"
+  | "origin_not_allowed"
+  | "too_many_connections_per_ip"
+  | "too_many_connections_per_identity"
+  | "server_full";
+
+/** Known codes, plus any string: a newer server may add codes. */
+type Open<T extends string> = T | (string & {});
+
+// ------------------------------------------------------------------ server -> client
+
+export interface SubscribedMessage {
+  type: "subscribed";
+  id?: number | string;
+  symbols: string[];
+  throttle_ms?: number;
+}
+
+export interface UnsubscribedMessage {
+  type: "unsubscribed";
+  id?: number | string;
+  symbols: string[];
+}
+
+/** Complete state of one symbol; prices and sizes are null before its first tick. */
+export interface SnapshotMessage {
+  type: "snapshot";
+  symbol: string;
+  seq: number;
+  bid: number | null;
+  ask: number | null;
+  bid_size: number | null;
+  ask_size: number | null;
+  /** the tick's source time, µs since the Unix epoch */
+  ts: number;
+  status: Open<Status>;
+  /** the sequence's identity; sent by servers that support resume */
+  epoch?: string;
+}
+
+/** Only the fields that changed, plus symbol, seq and ts. */
+export interface UpdateMessage {
+  type: "update";
+  symbol: string;
+  seq: number;
+  ts: number;
+  bid?: number | null;
+  ask?: number | null;
+  bid_size?: number | null;
+  ask_size?: number | null;
+}
+
+export interface StatusMessage {
+  type: "status";
+  symbol: string;
+  status: Open<Status>;
+  ts?: number;
+}
+
+export interface PongMessage {
+  type: "pong";
+  id?: number | string;
+  /** server time, µs since the epoch */
+  ts: number;
+}
+
+export interface AuthenticatedMessage {
+  type: "authenticated";
+  id?: number | string;
+  /** `key:<name>` or `jwt:<sub>` */
+  identity: string;
+  /** µs since the epoch; null for API keys */
+  expires_at: number | null;
+}
+
+export interface WarningMessage {
+  type: "warning";
+  code: Open<WarningCode>;
+  message: string;
+  /** slow_consumer */
+  pending_bytes?: number;
+  lag_ms?: number;
+  /** token_expiring */
+  expires_at?: number;
+}
+
+export interface ErrorMessage {
+  type: "error";
+  id?: number | string;
+  code: Open<ErrorCode>;
+  message: string;
+  field?: string;
+  symbols?: string[];
+}
+
+export type ServerMessage =
+  | SubscribedMessage
+  | UnsubscribedMessage
+  | SnapshotMessage
+  | UpdateMessage
+  | StatusMessage
+  | PongMessage
+  | AuthenticatedMessage
+  | WarningMessage
+  | ErrorMessage;
+
+/** Any message object as it came off the wire, known type or not. */
+export interface RawMessage {
+  type?: unknown;
+  [field: string]: unknown;
+}
+
+// ------------------------------------------------------------------ client -> server
+
+/** Where to resume one symbol's sequence (sent by the client once the server supports it). */
+export interface Since {
+  seq: number;
+  epoch: string;
+}
+
+export type Request =
+  | { op: "subscribe"; id?: number; symbols: string[]; throttle_ms?: number; since?: Record<string, Since> }
+  | { op: "unsubscribe"; id?: number; symbols: string[] }
+  | { op: "ping"; id?: number }
+  | { op: "auth"; id?: number; token: string }
+  | { op: "heartbeat"; id?: number; interval_ms: number };
+
+// ------------------------------------------------------------------ decoding
+
+const isStr = (v: unknown): v is string => typeof v === "string";
+const isInt = (v: unknown): v is number => Number.isInteger(v);
+const isStrs = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
+
+/** The fields each known type must carry for the client to use it. */
+const CHECKS: Record<ServerMessage["type"], (m: RawMessage) => boolean> = {
+  subscribed: (m) => isStrs(m["symbols"]),
+  unsubscribed: (m) => isStrs(m["symbols"]),
+  snapshot: (m) => isStr(m["symbol"]) && isInt(m["seq"]),
+  update: (m) => isStr(m["symbol"]) && isInt(m["seq"]),
+  status: (m) => isStr(m["symbol"]) && isStr(m["status"]),
+  pong: () => true,
+  authenticated: (m) => isStr(m["identity"]),
+  warning: (m) => isStr(m["code"]),
+  error: (m) => isStr(m["code"]),
+};
+
+/**
+ * A raw message as a typed one: `null` for a type this client does not know
+ * (ignored, as the protocol asks), `undefined` for a known type missing a field
+ * it needs (the server's bug: counted, never thrown).
+ */
+export function decode(raw: RawMessage): ServerMessage | null | undefined {
+  const type = raw.type;
+  if (!isStr(type) || !Object.hasOwn(CHECKS, type)) return null;
+  return CHECKS[type as ServerMessage["type"]](raw) ? (raw as unknown as ServerMessage) : undefined;
+}

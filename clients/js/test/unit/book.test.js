@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { QuoteBook, mid, spread } from "../../dist/index.js";
+
+const snap = (over = {}) => ({
+  type: "snapshot", symbol: "EURUSD", seq: 10, bid: 1.1, ask: 1.2, bid_size: 1e6, ask_size: 2e6,
+  ts: 1000, status: "live", ...over,
+});
+
+test("a snapshot sets the whole quote, in camelCase", () => {
+  const book = new QuoteBook();
+  const change = book.apply(snap());
+  assert.deepEqual(change.quote, {
+    symbol: "EURUSD", seq: 10, ts: 1000, status: "live", bid: 1.1, ask: 1.2, bidSize: 1e6, askSize: 2e6,
+  });
+  assert.equal(change.previous, undefined);
+  assert.equal(book.get("EURUSD"), change.quote);
+  assert.equal(book.size, 1);
+});
+
+test("a symbol that has not ticked yet has null prices and status pending", () => {
+  const book = new QuoteBook();
+  const q = book.apply(snap({ bid: null, ask: null, bid_size: null, ask_size: null, status: "pending" })).quote;
+  assert.equal(q.bid, null);
+  assert.equal(q.status, "pending");
+  assert.equal(mid(q), null);
+  assert.equal(spread(q), null);
+});
+
+test("an update applies only the fields it carries, on top of the snapshot", () => {
+  const book = new QuoteBook();
+  book.apply(snap());
+  const change = book.apply({ type: "update", symbol: "EURUSD", seq: 11, ask: 1.25, ts: 2000 });
+  assert.deepEqual(change.quote, { ...change.previous, seq: 11, ask: 1.25, ts: 2000 });
+  assert.equal(change.previous.ask, 1.2);
+  assert.equal(change.gap, 0);
+  // An update carrying no field confirms the quote: only seq and ts move.
+  const confirm = book.apply({ type: "update", symbol: "EURUSD", seq: 12, ts: 3000 }).quote;
+  assert.equal(confirm.ask, 1.25);
+  assert.equal(confirm.seq, 12);
+});
+
+test("a seq gap is reported: updates the server merged; the state is still the latest", () => {
+  const book = new QuoteBook();
+  book.apply(snap());
+  const change = book.apply({ type: "update", symbol: "EURUSD", seq: 14, bid: 1.15, ts: 2000 });
+  assert.equal(change.gap, 3);
+  assert.equal(change.quote.bid, 1.15);
+  book.apply({ type: "update", symbol: "EURUSD", seq: 16, ts: 2001 });
+  assert.equal(book.stats.gaps, 4);
+});
+
+test("an update whose seq is not higher is a leftover and is dropped", () => {
+  const book = new QuoteBook();
+  book.apply(snap());
+  assert.equal(book.apply({ type: "update", symbol: "EURUSD", seq: 10, bid: 9, ts: 1 }), null);
+  assert.equal(book.apply({ type: "update", symbol: "EURUSD", seq: 3, bid: 9, ts: 1 }), null);
+  assert.equal(book.get("EURUSD").bid, 1.1);
+  assert.equal(book.stats.oldSeq, 2);
+});
+
+test("updates and statuses for a symbol without a snapshot are dropped", () => {
+  const book = new QuoteBook();
+  assert.equal(book.apply({ type: "update", symbol: "GBPUSD", seq: 5, bid: 1, ts: 1 }), null);
+  assert.equal(book.apply({ type: "status", symbol: "GBPUSD", status: "stale" }), null);
+  assert.equal(book.stats.noSnapshot, 2);
+  assert.equal(book.has("GBPUSD"), false);
+});
+
+test("a snapshot replaces the seq baseline, even with a lower seq (the feed restarted)", () => {
+  const book = new QuoteBook();
+  book.apply(snap({ seq: 500 }));
+  const q = book.apply(snap({ seq: 3, bid: 1.3 })).quote;
+  assert.equal(q.seq, 3);
+  assert.equal(book.apply({ type: "update", symbol: "EURUSD", seq: 4, bid: 1.31, ts: 5 }).quote.bid, 1.31);
+});
+
+test("status changes only the status; unknown statuses (closed) are kept as they come", () => {
+  const book = new QuoteBook();
+  book.apply(snap());
+  const change = book.apply({ type: "status", symbol: "EURUSD", status: "closed", ts: 5 });
+  assert.equal(change.quote.status, "closed");
+  assert.equal(change.quote.bid, 1.1);
+  assert.equal(change.quote.seq, 10);
+});
+
+test("the epoch of a snapshot is kept across updates (where resume would start)", () => {
+  const book = new QuoteBook();
+  book.apply(snap({ epoch: "e7" }));
+  const q = book.apply({ type: "update", symbol: "EURUSD", seq: 11, ts: 2 }).quote;
+  assert.equal(q.epoch, "e7");
+  assert.equal(book.apply(snap({ seq: 1 })).quote.epoch, undefined); // a snapshot without one clears it
+});
+
+test("markStale turns every quote stale once and reports only what changed", () => {
+  const book = new QuoteBook();
+  book.apply(snap());
+  book.apply(snap({ symbol: "GBPUSD" }));
+  book.apply({ type: "status", symbol: "GBPUSD", status: "stale" });
+  const changes = book.markStale();
+  assert.deepEqual(changes.map((c) => c.quote.symbol), ["EURUSD"]);
+  assert.equal(changes[0].previous.status, "live");
+  assert.deepEqual([...book].map((q) => q.status), ["stale", "stale"]);
+  assert.deepEqual(book.markStale(), []);
+});
+
+test("forget drops symbols so their late updates are ignored", () => {
+  const book = new QuoteBook();
+  book.apply(snap());
+  book.forget(["EURUSD"]);
+  assert.equal(book.apply({ type: "update", symbol: "EURUSD", seq: 11, ts: 2 }), null);
+  assert.deepEqual(book.symbols(), []);
+});
+
+test("mid and spread", () => {
+  const q = new QuoteBook().apply(snap({ bid: 1.08412, ask: 1.08415 })).quote;
+  assert.equal(mid(q), (1.08412 + 1.08415) / 2);
+  assert.ok(Math.abs(spread(q) - 0.00003) < 1e-12);
+});
