@@ -23,7 +23,7 @@ from ticker.core.encode import QuoteEncoder, encode_status
 from ticker.core.hub import Hub
 from ticker.core.model import QuoteState, Status, Tick
 from ticker.core.stats import FeedStats
-from ticker.core.table import QUOTE_FIELDS, SEQ, STATUS, Reject, SymbolTable
+from ticker.core.table import QUOTE_MASK, SEQ, STATUS, Reject, SymbolTable
 
 
 class Tap(Protocol):
@@ -140,7 +140,7 @@ class Ingest:
             return
         if mask & STATUS:
             self._send_status(sid, now)
-        hub.publish_update(sid, mask & QUOTE_FIELDS, self.encoder.update(sid, mask), now)
+        hub.publish_update(sid, mask & QUOTE_MASK, self.encoder.update(sid, mask), now)
 
     def publish_status(self, sid: int, now: float) -> None:
         """Tell subscribers (and the bus) the symbol's current status."""

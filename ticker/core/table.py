@@ -35,7 +35,8 @@ BID = 1
 ASK = 2
 BID_SIZE = 4
 ASK_SIZE = 8
-QUOTE_FIELDS = BID | ASK | BID_SIZE | ASK_SIZE
+#: The change bits of the four quote fields (the client names them in ``QUOTE_FIELDS``).
+QUOTE_MASK = BID | ASK | BID_SIZE | ASK_SIZE
 #: The symbol's status changed (to live) with this tick.
 STATUS = 16
 _LIVE = int(Status.LIVE)
