@@ -9,7 +9,8 @@ ramp (highest tick rate kept up), idle (memory per idle connection), slow
 (stalled clients beside normal ones), metrics (on vs off), loop (asyncio vs
 uvloop), deflate (permessage-deflate), core (the pure fan-out core without
 sockets), instructions (the same core under callgrind: instruction counts that do
-not move with machine load), generator (synthetic market ticks/s), replay (tick-file parsing).
+not move with machine load), generator (synthetic market ticks/s), replay (tick-file parsing), profile
+(py-spy on the server under the fixed workload).
 """
 
 from __future__ import annotations
@@ -196,6 +197,15 @@ def mode_instructions(a: argparse.Namespace) -> list[str]:
     return lines
 
 
+def mode_profile(a: argparse.Namespace) -> list[str]:
+    from benchmarks import profile
+
+    lines = profile.profile(a.rate, a.duration, not a.shared_cores, a.clients, a.k)
+    for line in lines:
+        say("  " + line)
+    return lines
+
+
 def mode_replay(a: argparse.Namespace) -> list[str]:
     from benchmarks import replay_parse
 
@@ -209,6 +219,7 @@ MODES = {
     "core": mode_core, "instructions": mode_instructions, "generator": mode_generator, "replay": mode_replay,
     "fixed": mode_fixed, "matrix": mode_matrix, "ramp": mode_ramp, "idle": mode_idle,
     "slow": mode_slow, "metrics": mode_metrics, "loop": mode_loop, "deflate": mode_deflate,
+    "profile": mode_profile,
 }  # fmt: skip
 
 
