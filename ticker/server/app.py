@@ -59,7 +59,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     try:
         ws = web.WebSocketResponse(
             heartbeat=cfg.server.heartbeat_s or None,
-            max_msg_size=cfg.limits.max_message_bytes,
+            # aiohttp refuses a frame of max_msg_size bytes or more; the frame guard
+            # (ticker/protocol/frame_guard.py) enforces the documented limit first.
+            max_msg_size=cfg.limits.max_message_bytes + 1,
             compress=cfg.fanout.compression,
             decode_text=False,
         )
@@ -77,6 +79,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             verdict,
             observe=cfg.metrics.enabled,
             close_timeout_s=cfg.server.shutdown_timeout_s,
+            max_message_bytes=cfg.limits.max_message_bytes,
         )
         with request.app[CLIENTS].serving(conn):
             await conn.run()
