@@ -8,12 +8,17 @@ import logging
 import os
 import signal
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ticker import __version__
 from ticker.config import Config, ConfigError
+from ticker.config.errors import raise_all
 from ticker.config.render import to_toml
-from ticker.runtime.configure import load
+from ticker.runtime.configure import check, load
+
+if TYPE_CHECKING:
+    from feeds.base import Feed
 
 log = logging.getLogger("ticker")
 
@@ -22,13 +27,34 @@ def _load(path: str | None) -> Config:
     return load(path if path is not None else os.environ.get("TICKER_CONFIG"))
 
 
+def _checked(path: str | None, *, serving: bool) -> tuple[Config, list[Feed]]:
+    """The config, checked as far as serving it needs: its values and the environment's,
+    then the feeds it builds (their files and symbols) and the TLS and JWT key files;
+    every error found is raised at once (ConfigErrors), after the warnings are printed.
+    ``serving``: a file that does not exist is an error, not a warning."""
+    from ticker.runtime.assemble import backups, build_feeds, collect_instruments
+
+    config, errors = check(path)
+    feeds: list[Feed] | None = None
+    try:
+        feeds = build_feeds(config)
+        collect_instruments(feeds, backups(config))  # symbol clashes between feeds
+    except ConfigError as exc:
+        errors.append(exc)
+    for warning in _file_checks(config, errors, missing_is_error=serving):
+        print(f"ticker: warning: {warning}", file=sys.stderr)
+    raise_all(errors)
+    assert feeds is not None
+    return config, feeds
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ticker.observability import logs
     from ticker.runtime.service import Service
     from ticker.server.app import make_app
     from ticker.server.listener import serve
 
-    config = _load(args.config)
+    config, feeds = _checked(args.config or os.environ.get("TICKER_CONFIG"), serving=True)
     logs.setup(config.log.level, config.log.format)
     if args.workers > 1:
         if config.bus == "memory":
@@ -40,7 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ticker.server.workers import supervise
 
         return supervise(config, args.config or os.environ.get("TICKER_CONFIG"), args.workers)
-    service = Service(config)
+    service = Service(config, feeds=feeds)
     app = make_app(config, service)
 
     s = config.server
@@ -56,25 +82,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(app, config, new_event_loop(s.loop), reuse_port=args.reuse_port)
 
 
-def _file_checks(config: Config) -> list[str]:
+def _file_checks(config: Config, errors: list[ConfigError], *, missing_is_error: bool = False) -> list[str]:
     """Use the files the config names (TLS, JWT key) as serve would; warnings for missing ones.
 
-    A file that exists but cannot be used is an error (ConfigError); one that does
-    not exist on this machine is only a warning: configs are often checked where
-    the secrets are not.
+    A file that exists but cannot be used is an error (appended to ``errors``); one
+    that does not exist on this machine is only a warning (unless
+    ``missing_is_error``): configs are often checked where the secrets are not.
     """
     from ticker.security.tokens import load_jwt_key
     from ticker.server.tls import server_context
 
-    warnings: list[str] = []
     files = [("tls.cert_file", config.tls.cert_file), ("tls.key_file", config.tls.key_file)]
     files.append(("auth.jwt.key_file", config.auth.jwt.key_file if config.auth.jwt.algorithm else ""))
-    missing = {key for key, path in files if path and not os.path.exists(path)}
-    warnings += [f"{key}: {path} does not exist on this machine" for key, path in files if key in missing]
+    missing = set() if missing_is_error else {key for key, path in files if path and not os.path.exists(path)}
+    warnings = [f"{key}: {path} does not exist on this machine" for key, path in files if key in missing]
+    checks: list[Callable[[], object]] = []
     if config.tls.enabled and not missing & {"tls.cert_file", "tls.key_file"}:
-        server_context(config.tls)
+        checks.append(lambda: server_context(config.tls))
     if "auth.jwt.key_file" not in missing:
-        load_jwt_key(config.auth.jwt.algorithm, config.auth.jwt.key_file)
+        checks.append(lambda: load_jwt_key(config.auth.jwt.algorithm, config.auth.jwt.key_file))
+    for use in checks:
+        try:
+            use()
+        except ConfigError as exc:
+            errors.append(exc)
     return warnings
 
 
@@ -171,12 +202,7 @@ async def _run_feed(service: object, http_port: int | None) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from ticker.runtime.assemble import backups, build_feeds, collect_instruments
-
-    config = load(args.path)
-    collect_instruments(build_feeds(config), backups(config))  # symbol clashes between feeds
-    for warning in _file_checks(config):
-        print(f"ticker: warning: {warning}", file=sys.stderr)
+    config, _ = _checked(args.path, serving=False)
     sys.stdout.write(to_toml(config))
     return 0
 
@@ -289,7 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"ticker: config error: {exc}", file=sys.stderr)
+        problems = getattr(exc, "errors", (exc,))  # ConfigErrors: every one on its own line
+        for problem in problems:
+            print(f"ticker: config error: {problem}", file=sys.stderr)
+        if len(problems) > 1:
+            print(f"ticker: {len(problems)} config errors", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0
