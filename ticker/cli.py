@@ -1,4 +1,4 @@
-"""Command line: ``ticker serve``, ``ticker feed``, ``ticker check-config``."""
+"""Command line: ``ticker serve``, ``feed``, ``check-config``, ``watch``, ``new-api-key``, ``dev-certs``."""
 
 from __future__ import annotations
 
@@ -253,6 +253,74 @@ def cmd_new_api_key(args: argparse.Namespace) -> int:
     return 0
 
 
+#: What ``ticker dev-certs`` writes, with each file's mode: keys readable by the owner only.
+DEV_FILES = {
+    "ca.pem": 0o644, "server.pem": 0o644, "server-key.pem": 0o600,
+    "jwt-public.pem": 0o644, "jwt-private.pem": 0o600, "api-key.txt": 0o600, "env.sh": 0o600,
+}  # fmt: skip
+
+
+def _dev_env(root: str, key_hash: str) -> dict[str, str]:
+    """The overrides that make config/examples/production.toml serve on this machine."""
+    return {
+        "TICKER_SERVER__HOST": "127.0.0.1",
+        "TICKER_SERVER__ALLOWED_ORIGINS": '["https://127.0.0.1:*", "https://localhost:*", "https://[::1]:*"]',
+        "TICKER_TLS__CERT_FILE": f"{root}/server.pem",
+        "TICKER_TLS__KEY_FILE": f"{root}/server-key.pem",
+        "TICKER_AUTH__KEYS__0__NAME": "dev",
+        "TICKER_AUTH__KEYS__0__SYMBOLS": '["*"]',
+        "TICKER_AUTH__KEYS__0__SHA256": key_hash,
+        "TICKER_AUTH__JWT__KEY_FILE": f"{root}/jwt-public.pem",
+    }
+
+
+def cmd_dev_certs(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import shlex
+    from pathlib import Path
+
+    from ticker.security.dev_certs import make_dev_certs
+    from ticker.security.tokens import hash_key, new_api_key
+
+    root = Path(args.dir).expanduser().resolve()
+    existing = [name for name in DEV_FILES if (root / name).exists()]
+    if existing and not args.force:
+        have = ", ".join(existing)
+        print(f"ticker: dev-certs: {root} already has {have}; --force replaces them", file=sys.stderr)
+        return 1
+    certs = make_dev_certs(dt.datetime.now(dt.UTC))
+    key = new_api_key()
+    env = _dev_env(str(root), hash_key(key))
+    exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
+    contents = {
+        "ca.pem": certs.ca, "server.pem": certs.server, "server-key.pem": certs.server_key,
+        "jwt-public.pem": certs.jwt_public, "jwt-private.pem": certs.jwt_private,
+        "api-key.txt": f"{key}\n".encode(), "env.sh": exports.encode(),
+    }  # fmt: skip
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name, mode in DEV_FILES.items():
+        path = root / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)  # also when --force replaced a file with other bits
+            f.write(contents[name])
+    print(
+        f"""# ticker dev-certs: for trying config/examples/production.toml on this machine. In {root}:
+#   ca.pem                           a CA of its own: give it to clients (curl --cacert, cafile=);
+#                                    never trust it system-wide. Its key was not kept.
+#   server.pem, server-key.pem       the server's certificate for localhost, 127.0.0.1 and ::1
+#   jwt-public.pem, jwt-private.pem  auth.jwt.key_file, and the key to sign test JWTs with
+#   api-key.txt                      the API key "dev" (every symbol), also printed on stderr
+#   env.sh                           these lines, for later shells: . {shlex.quote(str(root))}/env.sh
+# Use: eval "$(ticker dev-certs DIR)", then make run CONFIG=config/examples/production.toml
+{exports}""",
+        end="",
+    )
+    print(f'# API key "dev" (every symbol): {key}', file=sys.stderr)
+    print(f"# board: https://127.0.0.1:8443/?token={key}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ticker", description="Live market quotes over WebSocket.")
     parser.add_argument("--version", action="version", version=f"ticker {__version__}")
@@ -310,6 +378,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--symbols", nargs="+", default=["*"], help="symbols or glob patterns (default: all)")
     p.add_argument("--max-connections", type=int, default=0)
     p.set_defaults(func=cmd_new_api_key)
+
+    p = sub.add_parser(
+        "dev-certs",
+        help="write a local CA, a certificate for localhost and a test API key into DIR, and print "
+        "the TICKER_* lines that serve config/examples/production.toml with them",
+    )
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--force", action="store_true", help="replace the files if DIR already has them")
+    p.set_defaults(func=cmd_dev_certs)
 
     args = parser.parse_args(argv)
     try:
