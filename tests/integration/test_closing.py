@@ -158,3 +158,14 @@ async def test_a_server_close_answered_late_is_cut_off_at_the_deadline() -> None
         waited = time.monotonic() - started
     assert seen.close_code == 1009 and seen.then == "eof"
     assert 0.3 < waited < 3.0
+
+
+async def test_a_close_aiohttp_refuses_is_logged_with_the_code_it_sent(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, CLOSE_LOG)
+    async with running() as srv:
+        reader, writer = await rawws.upgrade(int(srv.base.rsplit(":", 1)[1]))
+        writer.write(rawws.frame(rawws.CLOSE, (999).to_bytes(2, "big")))  # not a valid close code
+        assert await rawws.outcome(reader) == "close:1002"
+        await wait_for(lambda: srv.service.fanout_stats.closed["protocol_error"] == 1)
+    (record,) = disconnects(caplog)
+    assert record.code == 1002 and record.reason == "protocol_error"

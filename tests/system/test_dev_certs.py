@@ -51,15 +51,21 @@ async def subscribe(url: str, ctx: ssl.SSLContext, headers: dict[str, str]) -> l
         return got
 
 
+def documented_step(procs: Processes, certs: Path) -> subprocess.Popen[bytes]:
+    """Run SCRIPT in a shell, as a user would type it, logging to ``serve.log``."""
+    with (procs.workdir / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(
+            ["bash", "-c", SCRIPT], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHON": sys.executable, "DIR": str(certs), "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+    procs.procs["serve"] = proc
+    return proc
+
+
 async def test_dev_certs_then_the_production_example_serves_wss_on_this_machine(tmp_path: Path) -> None:
     certs = tmp_path / "dev-certs"
     procs = Processes(tmp_path)
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        ["bash", "-c", SCRIPT], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHON": sys.executable, "DIR": str(certs), "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    procs.procs["serve"] = proc
+    proc = documented_step(procs, certs)
     try:
         deadline = time.monotonic() + 30
         while not (m := LISTENING.search(procs.log("serve"))):

@@ -84,73 +84,81 @@ class FrameGuard:
         pos = 0
         parts: list[bytes] = []
         run = 0  # start of the forwarded run in progress, or -1 inside a dropped one
+        left = self._left
+        forwarding = self._forwarding
+        limit = self.max_message_bytes
         while pos < n:
-            if self._left:  # inside a payload: forwarded or dropped as its header decided
-                take = min(self._left, n - pos)
-                if not self._forwarding and run >= 0:
+            if left:  # inside a payload: forwarded or dropped as its header decided
+                if forwarding:
+                    if run < 0:
+                        run = pos
+                elif run >= 0:
                     parts.append(data[run:pos])
                     run = -1
-                elif self._forwarding and run < 0:
-                    run = pos
+                take = left if left < n - pos else n - pos
                 pos += take
-                self._left -= take
-                if not self._left:
-                    self._frame_done()
+                left -= take
+                if not left:
+                    self._frame_done(forwarding)
                 continue
-            header = self._header(data, pos, n)
-            if header is None:  # incomplete: hold it back until the rest arrives
+            if n - pos < 2:
                 self._held = data[pos:]
                 break
-            size, length, forward = header
-            if not forward and run >= 0:
+            b0, b1 = data[pos], data[pos + 1]
+            length = b1 & 0x7F
+            size = 6 if b1 & 0x80 else 2  # a mask key follows a client's header
+            if length >= 126:
+                size += 2 if length == 126 else 8
+            if n - pos < size:  # incomplete: hold it back until the rest arrives
+                self._held = data[pos:]
+                break
+            if length == 126:
+                length = (data[pos + 2] << 8) | data[pos + 3]
+            elif length == 127:
+                length = int.from_bytes(data[pos + 2 : pos + 10], "big")
+            self._opcode = b0 & 0x0F
+            if b0 == 0x81 and b1 & 0x80 and not (self._in_message or self._closing or self.violation):
+                # The common case, checked in a line: a whole masked text message.
+                forwarding = not limit or length <= limit or self._decide(b0, b1, length)
+            else:
+                forwarding = self._decide(b0, b1, length)
+            if forwarding:
+                if run < 0:
+                    run = pos
+            elif run >= 0:
                 parts.append(data[run:pos])
                 run = -1
-            elif forward and run < 0:
-                run = pos
             pos += size
-            self._forwarding = forward
-            self._left = length
-            if not length:
-                self._frame_done()
+            left = length
+            if not left:
+                self._frame_done(forwarding)
+        self._left = left
+        self._forwarding = forwarding
         end = n - len(self._held)
         if run == 0 and end == n:
-            return data  # the common case: everything, as it came
+            return data  # everything, as it came
         if run >= 0:
             parts.append(data[run:end])
         return b"".join(parts)
 
-    def _frame_done(self) -> None:
+    def _frame_done(self, forwarded: bool) -> None:
         if self._opcode == CLOSE:  # forwarded (the client closes first) or not (it answers ours)
             self.peer_closed = True
-        if not self._forwarding:
+        if not forwarded:
             self.frames_dropped += 1
         self._opcode = -1
 
-    def _header(self, data: bytes, pos: int, n: int) -> tuple[int, int, bool] | None:
-        """Parse and check the header at ``pos``: (header size, payload length, forward?),
-        or None while it is incomplete."""
-        if n - pos < 2:
-            return None
-        b0, b1 = data[pos], data[pos + 1]
-        masked = b1 & 0x80
-        length = b1 & 0x7F
-        size = 2 + (2 if length == 126 else 8 if length == 127 else 0) + (4 if masked else 0)
-        if n - pos < size:
-            return None
-        if length == 126:
-            length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-        elif length == 127:
-            length = int.from_bytes(data[pos + 2 : pos + 10], "big")
+    def _decide(self, b0: int, b1: int, length: int) -> bool:
+        """Whether the frame whose header this is goes to the parser; records a violation."""
         opcode = b0 & 0x0F
-        self._opcode = opcode
+        masked = bool(b1 & 0x80)
         if self.dropping:
-            forward = opcode == PONG and bool(masked) and length <= 125
-            return size, length, forward
-        problem = self._check(b0, opcode, bool(masked), length)
+            return opcode == PONG and masked and length <= 125
+        problem = self._check(b0, opcode, masked, length)
         if problem is not None:
             self.violation = problem
-            return size, length, False
-        return size, length, True
+            return False
+        return True
 
     def _check(self, b0: int, opcode: int, masked: bool, length: int) -> Close | None:
         """The rules of RFC 6455 §5.2-5.5 that a header shows, and the size limit."""
