@@ -169,3 +169,18 @@ async def test_a_close_aiohttp_refuses_is_logged_with_the_code_it_sent(caplog: p
         await wait_for(lambda: srv.service.fanout_stats.closed["protocol_error"] == 1)
     (record,) = disconnects(caplog)
     assert record.code == 1002 and record.reason == "protocol_error"
+
+
+async def test_a_client_that_just_goes_away_is_counted_as_the_client_with_1006(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, CLOSE_LOG)
+    async with running() as srv:
+        reader, writer = await rawws.upgrade(int(srv.base.rsplit(":", 1)[1]))
+        writer.write(rawws.frame(rawws.TEXT, b'{"op":"ping"}'))
+        assert await rawws.outcome(reader) == "reply:pong"
+        writer.transport.abort()  # no close frame: a reset
+        await wait_for(lambda: srv.service.fanout_stats.closed["client"] == 1)
+    (record,) = disconnects(caplog)
+    assert record.code == 1006 and record.reason == "client"
+    assert srv.service.fanout_stats.closed["protocol_error"] == 0

@@ -188,9 +188,12 @@ class Connection:
     def _error_reason(exc: object) -> CloseReason:
         if isinstance(exc, TimeoutError):  # aiohttp's heartbeat: no pong in time
             return CloseReason.HEARTBEAT_TIMEOUT
-        if getattr(exc, "code", None) == WSCloseCode.MESSAGE_TOO_BIG:
+        code = getattr(exc, "code", None)
+        if code == WSCloseCode.MESSAGE_TOO_BIG:
             return CloseReason.MESSAGE_TOO_BIG
-        return CloseReason.PROTOCOL_ERROR
+        if isinstance(code, int):  # aiohttp refused a frame and sent this code
+            return CloseReason.PROTOCOL_ERROR
+        return CloseReason.CLIENT  # the connection was lost (reset, EOF): nothing was sent
 
     def _notify(self) -> None:
         """The outbox has something to send (or a throttled update to time)."""
