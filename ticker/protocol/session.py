@@ -25,7 +25,7 @@ from ticker.core.outbox import Outbox
 from ticker.core.stats import FanoutStats
 from ticker.core.table import SymbolTable
 from ticker.protocol.codes import Close, CloseCode, CloseReason, ErrorCode
-from ticker.protocol.errors import ProtocolError
+from ticker.protocol.errors import ProtocolError, listed
 from ticker.protocol.replies import (
     RequestId,
     encode_authenticated,
@@ -42,8 +42,8 @@ from ticker.util.clock import wall_us
 
 
 def _symbols_error(code: ErrorCode, what: str, names: list[str], id: RequestId, rest: str) -> ProtocolError:
-    shown = ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
-    return ProtocolError(code, f"{what}: {shown}; {rest}", id=id, field="symbols", symbols=names)
+    shown, text = listed(names)
+    return ProtocolError(code, f"{what}: {text}; {rest}", id=id, field="symbols", symbols=shown)
 
 
 class Session:
@@ -217,6 +217,14 @@ class Session:
         return known, unknown
 
     def _subscribe(self, req: Subscribe, now: float) -> None:
+        if len(req.symbols) > self.max_symbols:  # by count, before any lookup
+            raise ProtocolError(
+                ErrorCode.TOO_MANY_SYMBOLS,
+                f"a subscribe names {len(req.symbols)} symbols; the limit is {self.max_symbols} per "
+                "connection (limits.max_symbols_per_connection); nothing was subscribed",
+                id=req.id,
+                field="symbols",
+            )
         known, unknown = self._resolve(req.symbols)
         denied: list[str] = []
         entitled = self.access.entitlements

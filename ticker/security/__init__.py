@@ -10,5 +10,7 @@ Modules: :mod:`~ticker.security.tokens` (API keys and JWTs -> identities),
 :mod:`~ticker.security.entitlements` (symbol patterns),
 :mod:`~ticker.security.admission` (the handshake: origin, token, limits),
 :mod:`~ticker.security.access` (one connection's authentication state),
-:mod:`~ticker.security.limits` (connection counts, inbound rate).
+:mod:`~ticker.security.limits` (connection counts, inbound rate),
+:mod:`~ticker.security.cors` (cross-origin requests to the HTTP API),
+:mod:`~ticker.security.dev_certs` (a local CA and certificate for ``ticker dev-certs``).
 """

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ticker.core.model import Status
 from ticker.observability.metrics import CONTENT_TYPE_LATEST, render
+from ticker.protocol.errors import listed
 from ticker.security.entitlements import EVERYTHING, Entitlements
 from ticker.security.limits import Refusal
 from ticker.security.tokens import TokenError
@@ -114,10 +115,12 @@ async def snapshot(request: web.Request) -> web.Response:
             return _error(400, "bad_request", "query parameter 'symbols' is empty", field="symbols")
         unknown = [n for n in names if n not in table.ids]
         if unknown:
-            return _error(404, "unknown_symbol", f"unknown symbol(s): {', '.join(unknown)}", symbols=unknown)
+            shown, text = listed(unknown)
+            return _error(404, "unknown_symbol", f"unknown symbol(s): {text}", symbols=shown)
         _, denied = entitled.split(names)
         if denied:
-            return _error(403, "not_entitled", f"not entitled to: {', '.join(denied)}", symbols=denied)
+            shown, text = listed(denied)
+            return _error(403, "not_entitled", f"not entitled to: {text}", symbols=shown)
         sids = [table.ids[n] for n in dict.fromkeys(names)]
     encode = service.encoder.snapshot_dict
     return _json({"snapshots": [encode(sid) for sid in sids]})
