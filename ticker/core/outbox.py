@@ -18,6 +18,11 @@ socket is free. Rules:
   so the last change is always delivered.
 * A control message about a symbol closes that symbol's merge slot and
   releases its held update first, so a status never overtakes older data.
+* Ids above the symbol ids are *merged series* (bar series,
+  :mod:`ticker.core.bar_fanout`): :meth:`Outbox.push_merged` always merges
+  into the one pending slot of its id, at any queue length, so a series
+  sends at most one update per frame; :meth:`Outbox.push_series` queues a
+  control message for a series after dropping or fixing what is pending.
 """
 
 from __future__ import annotations
@@ -31,14 +36,16 @@ UpdateEncoder = Callable[[int, int], bytes]
 
 
 class _Slot:
-    """A merged update waiting in the queue; encoded when taken."""
+    """A merged update waiting in the queue; encoded when taken (or ``frozen``:
+    encoded earlier, when a later message had to find it in its final state)."""
 
-    __slots__ = ("sid", "mask", "size")
+    __slots__ = ("sid", "mask", "size", "frozen")
 
     def __init__(self, sid: int, mask: int, size: int) -> None:
         self.sid = sid
         self.mask = mask
         self.size = size
+        self.frozen: bytes | None = None
 
 
 class Outbox:
@@ -166,6 +173,56 @@ class Outbox:
         self._nslots += 1
         self._bytes += size
 
+    def push_merged(self, sid: int, now: float, size: int) -> None:
+        """Queue an update for merged series ``sid``: it joins the series' pending
+        slot if there is one, whatever the queue length (at most one update per
+        series per frame), and is encoded when taken. Throttled like
+        :meth:`push_update`. ``size`` estimates its bytes until then."""
+        if self._interval and sid in self._interval:
+            if sid in self.held:
+                self._stats.conflated += 1
+                return
+            if now < self._next_ok[sid]:
+                if not self.held and self._notify is not None:
+                    self._notify()  # the writer must arm its timer
+                self.held[sid] = 1
+                return
+            self._next_ok[sid] = now + self._interval[sid]
+        if sid in self._merging:
+            self._stats.conflated += 1
+            return
+        slot = _Slot(sid, 1, size)
+        self._merging[sid] = slot
+        if not self.queue:
+            self._wake(now)
+        self.queue.append(slot)
+        self._nslots += 1
+        self._bytes += size
+
+    def push_series(self, sid: int, payload: bytes, now: float, *, supersede: bool) -> None:
+        """Queue a control message about merged series ``sid`` (a closed or corrected
+        bar). What is pending for the series is first dropped, with ``supersede``
+        (the message carries the final state of what the pending update was
+        about), or otherwise encoded now and kept in place, so that nothing the
+        client gets later for the series carries an older state."""
+        slot = self._merging.pop(sid, None)
+        if slot is not None:
+            if supersede:
+                slot.mask = -1  # skipped when taken
+            else:
+                slot.frozen = self._encode(sid, slot.mask)
+        if sid in self.held:
+            if supersede:
+                del self.held[sid]
+            else:
+                self._release(sid, now)
+        self._append(payload, now)
+
+    def set_encoder(self, encode_update: UpdateEncoder) -> None:
+        """Replace the update encoder (a connection that subscribes to bar series
+        gets one that also encodes them)."""
+        self._encode = encode_update
+
     # ------------------------------------------------------------ throttle
 
     def set_throttle(self, sid: int, interval_s: float, now: float) -> None:
@@ -241,7 +298,7 @@ class Outbox:
                     continue
                 if self._merging.get(item.sid) is item:
                     del self._merging[item.sid]
-                item = self._encode(item.sid, item.mask)
+                item = item.frozen or self._encode(item.sid, item.mask)
             parts.append(item)
             size += len(item) + 1
         if not queue:

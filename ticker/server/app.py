@@ -21,7 +21,7 @@ from ticker.config import Config
 from ticker.observability.metrics import make_registry
 from ticker.runtime.service import Service
 from ticker.security.limits import Refusal
-from ticker.server import http_api, web_ui
+from ticker.server import bars_api, http_api, web_ui
 from ticker.server.clients import Clients
 from ticker.server.connection import Connection
 from ticker.server.flusher import Flusher
@@ -135,6 +135,7 @@ def make_app(config: Config, service: Service | None = None) -> web.Application:
     app.router.add_get("/readyz", http_api.readyz)
     app.router.add_get("/api/symbols", http_api.symbols)
     app.router.add_get("/api/snapshot", http_api.snapshot)
+    app.router.add_get("/api/bars", bars_api.bars)
     web_ui.add_routes(app, config.server.ws_path)
     if config.metrics.enabled:
         app.router.add_get(config.metrics.path, http_api.metrics)
