@@ -251,7 +251,7 @@ class BarsConfig:
     #: Price the bars are built from: bid (the FX charting convention), ask or mid.
     source: Literal["bid", "ask", "mid"] = "bid"
     #: Closed bars kept per interval, as a duration of trading ("1h", "7d", "2y"); an
-    #: interval not listed keeps 1000 bars.
+    #: interval not listed keeps 1000 bars, a listed one not in ``intervals`` is ignored.
     retention: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_BAR_RETENTION))
     #: How long after a bar's end the timer waits before closing it, so that ticks in
     #: flight still land in it (a later one is sent as a correction).
@@ -272,10 +272,11 @@ class BarsConfig:
             if label in labels:
                 raise FieldError("intervals", f"[{i}] {text!r} is listed twice")
             labels.append(label)
+        # Keys may name intervals not built (the defaults list all seven), but must be intervals.
         for key, value in self.retention.items():
-            if key not in labels:
-                raise FieldError(f"retention.{key}", f"not among the intervals ({', '.join(labels)})")
             try:
+                if parse_interval(key).label != key:
+                    raise CalendarError(f"write it {parse_interval(key).label!r}")
                 parse_duration(value)
             except CalendarError as exc:
                 raise FieldError(f"retention.{key}", str(exc)) from None
