@@ -308,6 +308,12 @@ class BarFanout:
         if series is None or not series.adopt(bar, first, last):
             return False
         self.stats.adopted += 1
+        sb = self._bars[key // self.n]
+        assert sb is not None
+        sb.refresh_due()
+        g = self.group_of[key // self.n]
+        if sb.next_due < self.due[g]:
+            self.due[g] = sb.next_due
         if bar.closed:
             self._announce(key, bar, now)
         else:

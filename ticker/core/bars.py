@@ -594,6 +594,10 @@ class SymbolBars:
         self._update_due()
         return True
 
+    def refresh_due(self) -> None:
+        """Recompute :attr:`next_due` (after forming bars were adopted from elsewhere)."""
+        self._update_due()
+
     def _update_due(self) -> None:
         due = _NEVER
         for s in self.series:

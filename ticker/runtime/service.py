@@ -167,6 +167,17 @@ class Service:
         )
         outbound.notify = self.publisher.notify
         self.ingest.tap = outbound
+        if self.charts is not None:  # bars are built here and published beside the quotes
+            from ticker.bus.bar_redis import BarRedis
+            from ticker.bus.bars import BarOutbound
+
+            fanout = self.charts.fanout
+            bar_outbound = BarOutbound(fanout, feed_of_sid, len(self.feeds))
+            bar_outbound.notify = self.publisher.notify
+            fanout.sink = bar_outbound
+            names = [f.name for f in self.feeds]
+            prefix = self.config.bus_prefix
+            self.publisher.bars = BarRedis(prefix, names, self._feed_sids(), fanout, bar_outbound)
 
     def _build_gateway(self) -> None:
         from ticker.bus.codec import FeedKeys
@@ -183,6 +194,13 @@ class Service:
         self.gateway = GatewayLink(
             self.config.bus, self.config.bus_prefix, mirror, self.bus_stats, clock=self.clock
         )
+        if self.charts is not None:  # bars come from the feed process, history included
+            from ticker.bus.bar_redis import BarRedis
+
+            names = [f.name for f in self.feeds]
+            bars = BarRedis(self.config.bus_prefix, names, self._feed_sids(), self.charts.fanout)
+            self.gateway.bars = bars
+            mirror.bars = bars.mirror
 
     # ------------------------------------------------------------ lifecycle
 
