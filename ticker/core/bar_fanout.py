@@ -7,16 +7,16 @@ messages in subscribers' outboxes, with the outbox machinery quotes use:
   (``n`` intervals, ``base`` = the number of symbols): a separate id space above
   every symbol id, so each series has its own merge slot and throttle in an
   outbox and never touches a quote's.
-* **Forming updates are always merged:** a change queues one merge slot per
-  series (:meth:`~ticker.core.outbox.Outbox.push_merged`), encoded when the
-  connection takes its frame, so a connection gets at most one forming update
-  per series per frame whatever the tick rate, and ``throttle_ms`` holds them
-  like quote updates. The encoding is cached per series and ``seq``, so every
-  subscriber taking the same state gets the same bytes (encode once).
+* **Forming updates are always merged:** a change is encoded once and the
+  same bytes replace the series' update still pending in each subscriber's
+  queue (:meth:`~ticker.core.outbox.Outbox.push_latest`), so a connection gets
+  at most one forming update per series per frame whatever the tick rate, and
+  ``throttle_ms`` holds them like quote updates (a held one is encoded when
+  released, cached per ``seq``, so it too is encoded once).
 * **Closes and corrections are control messages**, encoded once per event and
   never merged or dropped. A close *supersedes* a pending forming update of its
-  series (it carries that bar's final state); a correction fixes a pending one
-  in place first, so per series a client receives increasing ``seq`` values.
+  series (it takes its place: it carries that bar's final state); a correction
+  queues after it, so per series a client receives increasing ``seq`` values.
 * **Cost when nobody watches.** The hook (:meth:`BarFanout.applied`) is
   :meth:`~ticker.core.bars.SymbolBars.on_tick` plus a few comparisons: no
   allocation and no encoding unless a series changed *and* has a subscriber
@@ -47,8 +47,6 @@ from ticker.core.table import SymbolTable, column_view
 
 #: "Never" for a clock group's due time (no forming bar).
 NEVER = 1 << 62
-#: Bytes a merged bar update is assumed to take until it is encoded (for the outbox's byte count).
-BAR_MESSAGE_BYTES = 200
 
 
 class BarSink(Protocol):
@@ -182,15 +180,18 @@ class BarFanout:
     # ------------------------------------------------------------ encoding
 
     def encode(self, series_id: int, mask: int = 1) -> bytes:
-        """A ``bar`` message with the series' forming bar (the outbox's merge-slot
-        encoder), cached per ``seq``: one encoding per state, whoever takes it."""
+        """A ``bar`` message with the series' newest bar (what a throttled update
+        released by an outbox carries), cached per ``seq``: one encoding per state."""
         key = series_id - self.base
         series = self.series[key]
         assert series is not None
         bar = series.newest()
-        self.stats.messages["forming"] += 1
-        if bar is None:  # our bug: a merge slot outlived its series' bars
+        if bar is None:  # our bug: an update was held for a series without bars
             raise AssertionError(f"bar update for series {key} without any bar")
+        self.stats.messages["forming"] += 1
+        return self._encoded(key, bar)
+
+    def _encoded(self, key: int, bar: Bar) -> bytes:
         cached = self._cache[key]
         if cached is not None and self._cache_seq[key] == bar.seq:
             return cached
@@ -244,14 +245,21 @@ class BarFanout:
 
     def _forming(self, sid: int, watched: int, now: float) -> None:
         key = sid * self.n
-        base = self.base
-        subscribers = self.subscribers
+        series = self.series
         while watched:
             if watched & 1:
-                for outbox in subscribers[key]:
-                    outbox.push_merged(base + key, now, BAR_MESSAGE_BYTES)
+                bar = series[key].forming()  # type: ignore[union-attr]
+                if bar is not None:
+                    self._push_latest(key, self._encoded(key, bar), now)
             watched >>= 1
             key += 1
+
+    def _push_latest(self, key: int, payload: bytes, now: float) -> None:
+        series_id = self.base + key
+        subs = self.subscribers[key]
+        for outbox in subs:
+            outbox.push_latest(series_id, payload, now)
+        self.stats.messages["forming"] += len(subs)
 
     def _emit(self, sid: int, events: Sequence[BarEvent], now: float) -> None:
         sink = self.sink
@@ -316,10 +324,8 @@ class BarFanout:
             self.due[g] = sb.next_due
         if bar.closed:
             self._announce(key, bar, now)
-        else:
-            series_id = self.base + key
-            for outbox in self.subscribers[key]:
-                outbox.push_merged(series_id, now, BAR_MESSAGE_BYTES)
+        elif self.subscribers[key]:
+            self._push_latest(key, self._encoded(key, bar), now)
         return True
 
     def restart(self, key: int) -> None:

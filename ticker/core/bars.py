@@ -312,7 +312,8 @@ class BarSeries:
         "interval",
         "source",
         "store",
-        "seq",
+        "cseq",
+        "base",
         "start",
         "end",
         "open",
@@ -332,7 +333,10 @@ class BarSeries:
         self.interval = spec.interval
         self.source = spec.source
         self.store = BarRing(spec.retention)
-        self.seq = 0
+        # seq without a store per tick: the forming bar's own seq is ``base + ticks``
+        # (each change adds a tick), ``cseq`` that of the latest close or correction.
+        self.cseq = 0
+        self.base = 0
         # The forming bar; start == end == 0 when there is none.
         self.start = self.end = 0
         self.open = self.high = self.low = self.close = 0.0
@@ -354,10 +358,18 @@ class BarSeries:
                    self.ticks, self.forming_seq, False)  # fmt: skip
 
     @property
+    def seq(self) -> int:
+        """The series' seq: that of its latest change."""
+        if self.end > self.start:
+            f = self.base + self.ticks
+            return f if f > self.cseq else self.cseq
+        return self.cseq
+
+    @property
     def forming_seq(self) -> int:
         """The seq of the forming bar's last change (the series' seq unless a
         correction of an older bar came after it)."""
-        return self._pin if self.ticks == self._pin_ticks else self.seq
+        return self._pin if self.ticks == self._pin_ticks else self.base + self.ticks
 
     def newest(self) -> Bar | None:
         """The forming bar, else the newest closed one (None when there is none)."""
@@ -387,14 +399,13 @@ class BarSeries:
     def _open_bar(self, ts: int, p: float) -> None:
         self.start, self.end = self._clock.cell(ts)
         self.open = self.high = self.low = self.close = p
+        self.base = self.cseq  # no forming bar here: the series' seq is cseq
         self.first = self.last = ts
         self.ticks = 1
         self._pin_ticks = 0
-        self.seq += 1
 
     def _close_bar(self) -> BarEvent:
-        self.seq += 1
-        seq = self.seq
+        seq = self.cseq = self.seq + 1
         self.store.append((self.start, self.end, self.first, self.last, seq,
                            self.open, self.high, self.low, self.close, self.ticks, 0))  # fmt: skip
         bar = Bar(self.start, self.end, self.open, self.high, self.low, self.close, self.ticks, seq, True)
@@ -422,9 +433,12 @@ class BarSeries:
             rec = (start, end, ts, ts, self.seq + 1, p, p, p, p, 1, 1)
             if not store.insert(-i - 1, rec):
                 return None
-        if self.end > self.start and self.ticks != self._pin_ticks:
-            self._pin, self._pin_ticks = self.seq, self.ticks  # the forming bar keeps its seq
-        self.seq += 1
+        seq = self.seq + 1
+        if self.end > self.start:
+            if self.ticks != self._pin_ticks:
+                self._pin, self._pin_ticks = self.forming_seq, self.ticks  # it keeps its seq
+            self.base = seq - self.ticks  # its next change comes after the correction
+        self.cseq = seq
         return BarEvent(self.index, _bar(rec))
 
     # -- mirroring (a gateway copies the publisher's bars; a restart restores them)
@@ -468,9 +482,10 @@ class BarSeries:
             self.open, self.high, self.low, self.close = bar.open, bar.high, bar.low, bar.close
             self.first, self.last = first, last
             self.ticks = bar.ticks
+            self.base = bar.seq - bar.ticks
             self._pin, self._pin_ticks = bar.seq, bar.ticks
-        if bar.seq > self.seq:
-            self.seq = bar.seq
+        if bar.closed and bar.seq > self.cseq:
+            self.cseq = bar.seq
         return True
 
     def record(self, bar: Bar) -> tuple[int, int]:
@@ -487,7 +502,7 @@ class BarSeries:
         """Forget every bar (a gateway about to adopt a publisher's bars wholesale)."""
         self.store = BarRing(self.store.limit)
         self.start = self.end = 0
-        self.seq = 0
+        self.cseq = self.base = 0
         self.ticks = self._pin_ticks = 0
 
 
@@ -566,8 +581,7 @@ class SymbolBars:
                     elif ts < s.first:
                         s.open = p
                         s.first = ts
-                    s.ticks += 1
-                    s.seq += 1
+                    s.ticks += 1  # and so the seq (see BarSeries)
                     mask |= bit
                 elif self._outside(s, ts, p):
                     mask |= bit

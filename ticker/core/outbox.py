@@ -18,11 +18,12 @@ socket is free. Rules:
   so the last change is always delivered.
 * A control message about a symbol closes that symbol's merge slot and
   releases its held update first, so a status never overtakes older data.
-* Ids above the symbol ids are *merged series* (bar series,
-  :mod:`ticker.core.bar_fanout`): :meth:`Outbox.push_merged` always merges
-  into the one pending slot of its id, at any queue length, so a series
-  sends at most one update per frame; :meth:`Outbox.push_series` queues a
-  control message for a series after dropping or fixing what is pending.
+* Ids above the symbol ids are *latest-value series* (bar series,
+  :mod:`ticker.core.bar_fanout`): :meth:`Outbox.push_latest` replaces the
+  series' message still pending in the queue, in place, at any queue length,
+  so a series sends at most one update per frame (bytes stay bytes: the
+  frame is joined as usual); :meth:`Outbox.push_series` queues a control
+  message for a series, taking the place of a pending update it supersedes.
 """
 
 from __future__ import annotations
@@ -36,16 +37,14 @@ UpdateEncoder = Callable[[int, int], bytes]
 
 
 class _Slot:
-    """A merged update waiting in the queue; encoded when taken (or ``frozen``:
-    encoded earlier, when a later message had to find it in its final state)."""
+    """A merged update waiting in the queue; encoded when taken."""
 
-    __slots__ = ("sid", "mask", "size", "frozen")
+    __slots__ = ("sid", "mask", "size")
 
     def __init__(self, sid: int, mask: int, size: int) -> None:
         self.sid = sid
         self.mask = mask
         self.size = size
-        self.frozen: bytes | None = None
 
 
 class Outbox:
@@ -63,6 +62,7 @@ class Outbox:
         "_bytes",
         "since",
         "_nslots",
+        "_latest",
     )
 
     def __init__(
@@ -91,6 +91,8 @@ class Outbox:
         #: When the queue last went from empty to non-empty (see :meth:`lag`).
         self.since = 0.0
         self._nslots = 0
+        #: Latest-value series: sid -> (queue index, payload) of its pending message.
+        self._latest: dict[int, tuple[int, bytes]] = {}
 
     # ------------------------------------------------------------ inspection
 
@@ -173,11 +175,13 @@ class Outbox:
         self._nslots += 1
         self._bytes += size
 
-    def push_merged(self, sid: int, now: float, size: int) -> None:
-        """Queue an update for merged series ``sid``: it joins the series' pending
-        slot if there is one, whatever the queue length (at most one update per
-        series per frame), and is encoded when taken. Throttled like
-        :meth:`push_update`. ``size`` estimates its bytes until then."""
+    def push_latest(self, sid: int, payload: bytes, now: float) -> None:
+        """Queue ``payload``, the latest state of series ``sid``, replacing the series'
+        message still pending (at most one per series per frame, at any queue
+        length). Throttled like :meth:`push_update` (a held series is encoded
+        when released). The pending message is found where it was queued: after
+        a partial take moved it, a second one may go in the same frame, which
+        costs bytes, never order."""
         if self._interval and sid in self._interval:
             if sid in self.held:
                 self._stats.conflated += 1
@@ -188,34 +192,41 @@ class Outbox:
                 self.held[sid] = 1
                 return
             self._next_ok[sid] = now + self._interval[sid]
-        if sid in self._merging:
-            self._stats.conflated += 1
-            return
-        slot = _Slot(sid, 1, size)
-        self._merging[sid] = slot
-        if not self.queue:
+        queue = self.queue
+        pending = self._latest.get(sid)
+        if pending is not None:
+            i, old = pending
+            if i < len(queue) and queue[i] is old:
+                queue[i] = payload
+                self._latest[sid] = (i, payload)
+                self._bytes += len(payload) - len(old)
+                self._stats.conflated += 1
+                return
+        if not queue:
             self._wake(now)
-        self.queue.append(slot)
-        self._nslots += 1
-        self._bytes += size
+        self._latest[sid] = (len(queue), payload)
+        queue.append(payload)
+        self._bytes += len(payload)
 
     def push_series(self, sid: int, payload: bytes, now: float, *, supersede: bool) -> None:
-        """Queue a control message about merged series ``sid`` (a closed or corrected
-        bar). What is pending for the series is first dropped, with ``supersede``
-        (the message carries the final state of what the pending update was
-        about), or otherwise encoded now and kept in place, so that nothing the
-        client gets later for the series carries an older state."""
-        slot = self._merging.pop(sid, None)
-        if slot is not None:
-            if supersede:
-                slot.mask = -1  # skipped when taken
-            else:
-                slot.frozen = self._encode(sid, slot.mask)
+        """Queue a control message about series ``sid`` (a closed or corrected bar).
+        With ``supersede`` (it carries the final state of what a pending update was
+        about) it takes that update's place, or drops a held one; otherwise a
+        pending update stays, and a held one is released first, so the client
+        gets every state of the series in order."""
+        queue = self.queue
+        pending = self._latest.pop(sid, None)
         if sid in self.held:
             if supersede:
                 del self.held[sid]
             else:
                 self._release(sid, now)
+        if supersede and pending is not None:
+            i, old = pending
+            if i < len(queue) and queue[i] is old:
+                queue[i] = payload
+                self._bytes += len(payload) - len(old)
+                return
         self._append(payload, now)
 
     def set_encoder(self, encode_update: UpdateEncoder) -> None:
@@ -256,6 +267,7 @@ class Outbox:
         self.held.pop(sid, None)
         self._interval.pop(sid, None)
         self._next_ok.pop(sid, None)
+        self._latest.pop(sid, None)
 
     # ------------------------------------------------------------ taking
 
@@ -298,7 +310,7 @@ class Outbox:
                     continue
                 if self._merging.get(item.sid) is item:
                     del self._merging[item.sid]
-                item = item.frozen or self._encode(item.sid, item.mask)
+                item = self._encode(item.sid, item.mask)
             parts.append(item)
             size += len(item) + 1
         if not queue:
@@ -310,6 +322,7 @@ class Outbox:
         n = len(self.queue) + len(self.held)
         self.queue.clear()
         self._merging.clear()
+        self._latest.clear()
         self.held.clear()
         self._bytes = 0
         self._nslots = 0
