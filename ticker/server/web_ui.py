@@ -19,6 +19,13 @@ from importlib import resources
 from aiohttp import web
 
 ASSETS = {"board.js": "text/javascript", "quotes.js": "text/javascript", "board.css": "text/css"}
+#: The candle chart and the charting library it imports (vendored: web/vendor/README.md).
+CHART_ASSETS = {
+    "chart.js": "text/javascript",
+    "chart.css": "text/css",
+    "vendor/lightweight-charts.mjs": "text/javascript",
+    "vendor/LICENSE-lightweight-charts.txt": "text/plain",
+}
 _WS_META = '<meta name="ticker-ws-path" content="/ws">'
 _HEADERS = {
     "Cache-Control": "no-cache",
@@ -56,7 +63,7 @@ def load_assets(ws_path: str) -> dict[str, Asset]:
         raise RuntimeError(f"ticker/web/index.html lacks {_WS_META}")
     page = page.replace(_WS_META, f'<meta name="ticker-ws-path" content="{html.escape(ws_path)}">')
     assets = {"": Asset.of(page.encode(), "text/html")}
-    for name, content_type in ASSETS.items():
+    for name, content_type in {**ASSETS, **CHART_ASSETS}.items():
         assets[name] = Asset.of((files / name).read_bytes(), content_type)
     return assets
 
@@ -74,4 +81,4 @@ def add_routes(app: web.Application, ws_path: str) -> None:
         return found.response(request)
 
     app.router.add_get("/", page)
-    app.router.add_get("/ui/{name}", asset)
+    app.router.add_get("/ui/{name:[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)?}", asset)
