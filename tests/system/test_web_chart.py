@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import aiohttp
@@ -61,13 +62,13 @@ async def test_the_board_draws_candles_that_change_as_ticks_arrive() -> None:
         assert int(await page.get_attribute("#chart", "data-seq") or 0) > seq0
 
         # History (REST) and stream joined without a gap: one candle per second that had ticks.
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{srv.base}/api/bars?symbol=EURUSD&interval=1s&count=500") as r:
-                server = (await r.json())["bars"]
+        url = f"{srv.base}/api/bars?symbol=EURUSD&interval=1s&count=500"
+        async with aiohttp.ClientSession() as http, http.get(url) as r:
+            server = (await r.json())["bars"]
         shown = int(await page.get_attribute("#chart", "data-bars") or 0)
         assert abs(shown - len(server)) <= 1
         starts = [b["start"] for b in server]
-        assert all(b - a == 1_000_000 for a, b in zip(starts, starts[1:], strict=False))
+        assert all(b - a == 1_000_000 for a, b in itertools.pairwise(starts))
 
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(ARTIFACTS / "quote-board-chart.png"), full_page=True)
