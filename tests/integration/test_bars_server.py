@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.test_security_server import DESK_KEY, secure_config
 from tests.support.helpers import client, config, running
@@ -74,6 +75,17 @@ async def test_1s_bars_match_the_quotes_the_same_client_received() -> None:
             async with http.get(url) as r:
                 assert r.status == 200 and r.content_type == "application/json"
                 body = await r.json()
+            async with http.get(f"{srv.base}/metrics") as r:
+                scraped = {
+                    (s.name, tuple(sorted(s.labels.items()))): s.value
+                    for f in text_string_to_metric_families(await r.text())
+                    for s in f.samples
+                }
+        assert scraped[("ticker_bars_closed_total", (("interval", "1s"),))] >= len(closes)
+        assert scraped[("ticker_bar_messages_sent_total", (("kind", "closed"),))] >= len(closes)
+        assert scraped[("ticker_bar_messages_sent_total", (("kind", "snapshot"),))] == 1
+        assert scraped[("ticker_bar_subscriptions", ())] == 1
+        assert scraped[("ticker_bar_history_bytes", ())] >= 77 * 2 * 7
         history = body["bars"]
         assert body["symbol"] == "EURUSD" and body["interval"] == "1s"
         assert [b["start"] for b in history] == sorted(b["start"] for b in history)
