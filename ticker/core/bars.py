@@ -553,11 +553,13 @@ class SymbolBars:
             if any(s.source is src for s in self.series)
         )
         self._mid_scale = 10**decimals
-        self._is_open = calendar.is_open
+        # None for a market open around the clock: no call per tick.
+        self._is_open = None if calendar.always_open else calendar.is_open
 
     def on_tick(self, ts: int, bid: float, ask: float) -> int:
         """Apply one tick (prices as the table stored them); see the class docstring."""
-        if not self._is_open(ts):
+        is_open = self._is_open
+        if is_open is not None and not is_open(ts):
             self.dropped_closed += 1
             return 0
         mask = 0

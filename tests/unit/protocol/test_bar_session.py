@@ -125,3 +125,17 @@ def test_closing_the_session_unsubscribes_its_bars(world: BarWorld) -> None:
     send(s, {"op": "subscribe", "symbols": ["EURUSD"], "bars": ["1s", "1m"]})
     s.close()
     assert world.fanout.subscription_count == 0
+
+
+def test_a_refreshed_token_that_grants_less_drops_those_bar_series(world: BarWorld) -> None:
+    everything = Identity("jwt:bob", entitlements(("*",)), 5, None)
+    eur_only = Identity("jwt:bob", entitlements(("EUR*",)), 5, None)
+    queue = [eur_only]
+    s = world.session()
+    s.access = Access(login=lambda token, wall: queue.pop(0), identity=everything, now=0, wall=1e9)
+    send(s, {"op": "subscribe", "symbols": ["EURUSD", "GBPUSD"], "bars": ["1s", "1m"]})
+    msgs = send(s, {"op": "auth", "token": "fresh", "id": 3})
+    assert [m["type"] for m in msgs] == ["authenticated", "unsubscribed", "error"]
+    assert msgs[1] == {"type": "unsubscribed", "id": 3, "symbols": ["GBPUSD"], "bars": ["1s", "1m"]}
+    assert msgs[2]["code"] == "not_entitled" and msgs[2]["symbols"] == ["GBPUSD"]
+    assert world.fanout.subscription_count == 2
