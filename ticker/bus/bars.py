@@ -26,7 +26,7 @@ trimmed to each series' retention as bars are added.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -89,7 +89,7 @@ class BarOutbound:
         self.dirty: list[dict[int, None]] = [{} for _ in range(n_feeds)]
         self.overflow = [False] * n_feeds
         #: Called when something starts pending (wakes the publisher).
-        self.notify: Any = None
+        self.notify: Callable[[], None] | None = None
 
     def _wake(self, feed: int) -> None:
         if self.notify is not None and not self.events[feed] and not self.dirty[feed]:
