@@ -9,7 +9,8 @@ The workload is the default shape in process: 100 synthetic symbols at 2,000
 ticks/s for 2 s of market time, 500 outboxes × 10 symbols, drained every 5 ms of
 market time as the flusher would. Variants switch on what the default config adds
 on the hot path; each new capability adds one (the budget is +10% per delivered
-message, docs/benchmarks.md).
+message, docs/benchmarks.md). A variant may return a function that is handed the
+outboxes once they exist (to subscribe them to more than quotes).
 
     python -m benchmarks.instructions [variant ...]
 """
@@ -25,6 +26,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = 2.0
@@ -52,12 +54,14 @@ def _workload(variant: str) -> Callable[[], None]:
     stats = FanoutStats()
     start_us = 1_700_000_000_000_000
     ingest = Ingest(table, hub, encoder, clock=lambda: 1.0, wall_ns=lambda: start_us * 1000)
-    VARIANTS[variant](ingest)
+    attach = VARIANTS[variant](ingest)
     sink = FeedSink(ingest, FeedStats("bench"))
     boxes = [Outbox(encoder.update, stats) for _ in range(CLIENTS)]
     for i, box in enumerate(boxes):
         for j in range(K):
             hub.add((i * K + j) % len(table), box)
+    if attach is not None:
+        attach(boxes)
     batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1, start_us=start_us), SECONDS, 0.005)
 
     def run() -> None:
@@ -69,12 +73,59 @@ def _workload(variant: str) -> Callable[[], None]:
     return run
 
 
-def _base(ingest: object) -> None:
+Attach = Callable[[list[Any]], None]
+
+
+def _base(ingest: Any) -> Attach | None:
     """Quotes only: table, encode once, hub, outboxes (metrics counters on)."""
+    return None
+
+
+def _bar_fanout(ingest: Any) -> Any:
+    """Bars at the defaults ([bars] of the built-in config) on the ingest path; the
+    synthetic market is a demo market, so its bars follow the always-open calendar."""
+    from ticker.config import BarsConfig
+    from ticker.core.bar_fanout import BarFanout
+    from ticker.core.bars import BarBook, SymbolBars
+    from ticker.core.calendar import CRYPTO, Calendar
+    from ticker.runtime.charts import series_specs
+
+    table = ingest.table
+    specs = series_specs(BarsConfig())
+    calendar = Calendar(CRYPTO)
+    book = BarBook([SymbolBars(i.symbol, calendar, specs, decimals=i.decimals) for i in table.instruments])
+    fanout = BarFanout(table, book, [s.interval for s in specs])
+    ingest.bars = fanout
+    return fanout
+
+
+def _bars(ingest: Any) -> Attach | None:
+    """Bars on at the defaults, nobody subscribed to them (the quote workload's cost)."""
+    _bar_fanout(ingest)
+    return None
+
+
+def _bars_subscribed(ingest: Any) -> Attach | None:
+    """Bars on, and every outbox also follows the 1m bars of its 10 symbols (a chart
+    per symbol): forming updates merge per series per frame."""
+    fanout = _bar_fanout(ingest)
+
+    def attach(boxes: list[Any]) -> None:
+        n = len(ingest.table)
+        for i, box in enumerate(boxes):
+            box.set_encoder(fanout.encoder(ingest.encoder.update))
+            for j in range(K):
+                fanout.add(fanout.key((i * K + j) % n, "1m"), box)
+
+    return attach
 
 
 #: variant name -> what it switches on in the ingest path.
-VARIANTS: dict[str, Callable[[object], None]] = {"base": _base}
+VARIANTS: dict[str, Callable[[Any], Attach | None]] = {
+    "base": _base,
+    "bars": _bars,
+    "bars_fanout": _bars_subscribed,
+}
 
 
 def _child(variant: str, run: bool) -> None:

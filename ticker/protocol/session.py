@@ -19,11 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import assert_never
 
+from ticker.core.bar_fanout import BarFanout
 from ticker.core.encode import QuoteEncoder
 from ticker.core.hub import Hub
 from ticker.core.outbox import Outbox
 from ticker.core.stats import FanoutStats
 from ticker.core.table import SymbolTable
+from ticker.protocol.bar_session import BarSubscriptions
 from ticker.protocol.codes import Close, CloseCode, CloseReason, ErrorCode
 from ticker.protocol.errors import ProtocolError, listed
 from ticker.protocol.replies import (
@@ -49,7 +51,7 @@ def _symbols_error(code: ErrorCode, what: str, names: list[str], id: RequestId, 
 class Session:
     __slots__ = (
         "table", "hub", "encoder", "outbox", "stats", "max_symbols", "access", "rate",
-        "_wall", "subscriptions", "closed", "ending",
+        "_wall", "subscriptions", "closed", "ending", "bars", "_bar_source",
     )  # fmt: skip
 
     def __init__(
@@ -64,6 +66,8 @@ class Session:
         access: Access | None = None,
         rate: InboundRate | None = None,
         wall_clock: Callable[[], int] = wall_us,
+        bars: BarFanout | None = None,
+        max_history: int = 0,
     ) -> None:
         self.table = table
         self.hub = hub
@@ -79,6 +83,9 @@ class Session:
         self.closed = False
         #: Set once the session has decided the connection must end.
         self.ending: Close | None = None
+        #: Bar series followed (made on the first request about bars).
+        self.bars: BarSubscriptions | None = None
+        self._bar_source = (bars, max_history)
 
     # ------------------------------------------------------------ input
 
@@ -217,6 +224,8 @@ class Session:
         return known, unknown
 
     def _subscribe(self, req: Subscribe, now: float) -> None:
+        if req.bars:
+            return self._subscribe_bars(req, now)
         if len(req.symbols) > self.max_symbols:  # by count, before any lookup
             raise ProtocolError(
                 ErrorCode.TOO_MANY_SYMBOLS,
@@ -264,6 +273,27 @@ class Session:
         if denied:
             self.error(self._not_entitled(denied, req.id, "the others were subscribed"), now)
 
+    def _bar_subscriptions(self) -> BarSubscriptions:
+        if self.bars is None:
+            fanout, max_history = self._bar_source
+            self.bars = BarSubscriptions(
+                fanout, self.outbox, self.encoder.update, max_series=self.max_symbols, max_history=max_history
+            )
+        return self.bars
+
+    def _subscribe_bars(self, req: Subscribe, now: float) -> None:
+        """``subscribe`` with ``bars``: the symbols' bar series (docs/protocol.md, Bars)."""
+        known, unknown = self._resolve(req.symbols)
+        entitled = self.access.entitlements
+        names = self.table.symbols
+        allowed = [sid for sid in known if entitled.allows(names[sid])]
+        denied = [names[sid] for sid in known if sid not in allowed]
+        self._bar_subscriptions().subscribe(req.id, allowed, req.bars, req.history, req.throttle_ms, now)
+        if unknown:
+            self.error(self._unknown(unknown, req.id, "subscribed"), now)
+        if denied:
+            self.error(self._not_entitled(denied, req.id, "the others were subscribed"), now)
+
     def _ping(self, req: Ping, now: float) -> None:
         self.outbox.push(encode_pong(req.id, self._wall()), now)
 
@@ -285,6 +315,9 @@ class Session:
             self._drop(lost)
             self.outbox.push(encode_unsubscribed(req.id, [names[s] for s in lost]), now)
             self.error(self._not_entitled([names[s] for s in lost], req.id, "they were unsubscribed"), now)
+        gone = self.bars.drop_unentitled(req.id, identity.entitlements.allows, now) if self.bars else []
+        if gone:
+            self.error(self._not_entitled(gone, req.id, "their bars were unsubscribed"), now)
         return None
 
     def _drop(self, sids: Iterable[int]) -> None:
@@ -295,6 +328,11 @@ class Session:
 
     def _unsubscribe(self, req: Unsubscribe, now: float) -> None:
         known, unknown = self._resolve(req.symbols)
+        if req.bars:
+            self._bar_subscriptions().unsubscribe(req.id, known, req.bars, now)
+            if unknown:
+                self.error(self._unknown(unknown, req.id, "unsubscribed"), now)
+            return
         self._drop(known)
         if known:
             self.outbox.push(encode_unsubscribed(req.id, [self.table.symbols[s] for s in known]), now)
@@ -325,3 +363,5 @@ class Session:
         for sid in self.subscriptions:
             self.hub.remove(sid, self.outbox)
         self.subscriptions.clear()
+        if self.bars is not None:
+            self.bars.close()

@@ -8,5 +8,6 @@ sit above it and read it.
 
 Modules: :mod:`~ticker.runtime.configure` (config with the feed types),
 :mod:`~ticker.runtime.assemble` (feeds and instruments from config),
-:mod:`~ticker.runtime.service` (:class:`~ticker.runtime.service.Service`).
+:mod:`~ticker.runtime.service` (:class:`~ticker.runtime.service.Service`),
+:mod:`~ticker.runtime.charts` (bars from config, and the timer that closes them).
 """
