@@ -28,6 +28,7 @@ from ticker.config.schema import (
     LogConfig,
     MetricsConfig,
     OutlierConfig,
+    ResumeConfig,
     ServerConfig,
     TlsConfig,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "LogConfig",
     "MetricsConfig",
     "OutlierConfig",
+    "ResumeConfig",
     "ServerConfig",
     "TlsConfig",
 ]

@@ -4,7 +4,9 @@ Sans-I/O: :meth:`Session.receive` takes the text of one client frame and
 queues every reply in the connection's :class:`~ticker.outbox.Outbox`.
 Registration in the hub and the snapshot are queued in the same synchronous
 step, so every update a client sees for a symbol follows its snapshot and
-has a higher ``seq``.
+has a higher ``seq``. A subscribe that resumes (``since``,
+:mod:`ticker.protocol.resume`) queues the missed updates instead of the
+snapshot, in that same step, so the stream has no gap and no repeat.
 
 Policy lives here too, still without I/O: every inbound frame first passes
 the connection's rate limit (:class:`~ticker.limits.InboundRate`); until the
@@ -22,19 +24,23 @@ from typing import assert_never
 from ticker.core.encode import QuoteEncoder
 from ticker.core.hub import Hub
 from ticker.core.outbox import Outbox
+from ticker.core.ring import UpdateRing
 from ticker.core.stats import FanoutStats
 from ticker.core.table import SymbolTable
 from ticker.protocol.codes import Close, CloseCode, CloseReason, ErrorCode
 from ticker.protocol.errors import ProtocolError
+from ticker.protocol.heartbeat import HeartbeatTimer
 from ticker.protocol.replies import (
     RequestId,
     encode_authenticated,
+    encode_heartbeat,
     encode_pong,
     encode_subscribed,
     encode_unsubscribed,
     encode_warning,
 )
-from ticker.protocol.requests import Auth, Ping, Request, Subscribe, Unsubscribe, parse_request
+from ticker.protocol.requests import Auth, Heartbeat, Ping, Request, Subscribe, Unsubscribe, parse_request
+from ticker.protocol.resume import Resumer
 from ticker.security.access import Access, AccessEvent, AccessState
 from ticker.security.limits import InboundRate, RateVerdict
 from ticker.security.tokens import TokenError
@@ -49,7 +55,7 @@ def _symbols_error(code: ErrorCode, what: str, names: list[str], id: RequestId, 
 class Session:
     __slots__ = (
         "table", "hub", "encoder", "outbox", "stats", "max_symbols", "access", "rate",
-        "_wall", "subscriptions", "closed", "ending",
+        "_wall", "subscriptions", "closed", "ending", "resumer", "heartbeat",
     )  # fmt: skip
 
     def __init__(
@@ -64,6 +70,7 @@ class Session:
         access: Access | None = None,
         rate: InboundRate | None = None,
         wall_clock: Callable[[], int] = wall_us,
+        history: UpdateRing | None = None,
     ) -> None:
         self.table = table
         self.hub = hub
@@ -79,6 +86,8 @@ class Session:
         self.closed = False
         #: Set once the session has decided the connection must end.
         self.ending: Close | None = None
+        self.resumer = Resumer(table, encoder, history, stats, wall_clock)
+        self.heartbeat = HeartbeatTimer()
 
     # ------------------------------------------------------------ input
 
@@ -115,6 +124,8 @@ class Session:
                 self._ping(request, now)
             case Auth():
                 return self._auth(request, now)
+            case Heartbeat():
+                self._heartbeat(request, now)
             case _:
                 assert_never(request)
         return None
@@ -131,9 +142,12 @@ class Session:
         return None
 
     def check(self, now: float) -> Close | None:
-        """Timers (called a few times a second): auth deadline, token expiry."""
+        """Timers (called a few times a second): heartbeat, auth deadline, token expiry."""
         if self.closed or self.ending is not None:
             return None
+        if self.heartbeat.due(self.outbox, now):
+            self.outbox.push(encode_heartbeat(None, self._wall()), now)
+            self.stats.heartbeats_sent += 1
         event = self.access.due(now)
         if event is None:
             return None
@@ -241,8 +255,14 @@ class Session:
             )
         outbox = self.outbox
         if known:
+            plan = self.resumer.plan(known, req.since, self.subscriptions, now) if req.since else None
             outbox.push(
-                encode_subscribed(req.id, [self.table.symbols[s] for s in known], req.throttle_ms),
+                encode_subscribed(
+                    req.id,
+                    [self.table.symbols[s] for s in known],
+                    req.throttle_ms,
+                    None if plan is None else plan.ack(req.throttle_ms > 0),
+                ),
                 now,
             )
             interval = req.throttle_ms / 1000.0
@@ -250,7 +270,8 @@ class Session:
                 self.subscriptions[sid] = req.throttle_ms
                 self.hub.add(sid, outbox)
                 outbox.set_throttle(sid, interval, now)
-                outbox.push(self.encoder.snapshot(sid), now, sid)
+                if plan is None or not plan.send(sid, outbox, req.throttle_ms, now):
+                    outbox.push(self.encoder.snapshot(sid), now, sid)
         if unknown:
             self.error(self._unknown(unknown, req.id, "subscribed"), now)
         if denied:
@@ -258,6 +279,10 @@ class Session:
 
     def _ping(self, req: Ping, now: float) -> None:
         self.outbox.push(encode_pong(req.id, self._wall()), now)
+
+    def _heartbeat(self, req: Heartbeat, now: float) -> None:
+        self.heartbeat.set(req.interval_ms)
+        self.outbox.push(encode_heartbeat(req.id, self._wall(), req.interval_ms), now)
 
     def _auth(self, req: Auth, now: float) -> Close | None:
         access = self.access

@@ -81,8 +81,14 @@ class Publisher(World):
         self.ingest.tap = self.outbound
         self.sink = FeedSink(self.ingest, self.feed)
         self.epoch = "e1"
+        self.new_sequence("s1")
         self.n = 0
         self.ts = 1_000_000
+
+    def new_sequence(self, name: str) -> None:
+        """The sequence epoch its entries (and its own snapshots) name."""
+        self.sequence = name
+        self.table.epoch[:] = [name] * len(self.table)
 
     def ticks(self, rng: np.random.Generator, count: int) -> None:
         sid = rng.integers(0, len(SYMBOLS), count).astype(np.int32)
@@ -97,7 +103,7 @@ class Publisher(World):
     def entry(self, full: bool = False) -> dict[bytes, bytes]:
         self.n += 1
         rows = self.outbound.full_rows(0) if full else self.outbound.take()[0]
-        return {FIELD: encode_entry(self.epoch, self.n, full, 0, rows)}
+        return {FIELD: encode_entry(self.epoch, self.n, full, 0, rows, self.sequence)}
 
     def states(self) -> list[bytes]:
         return list(encode_states(self.outbound.full_rows(0)).values())
@@ -216,6 +222,8 @@ def test_gateway_client_receives_exactly_what_a_publisher_client_receives() -> N
     rng = np.random.default_rng(7)
     pub, gw = Publisher(), Gateway()
     assert gw.entry(pub.entry(full=True)) is EntryOutcome.APPLIED
+    # the client subscribed before the first sync learns the publisher's sequence epoch
+    assert {(m["type"], m["epoch"]) for m in gw.take()} == {("snapshot", "s1")}
     sent: list[dict[str, object]] = []
     got: list[dict[str, object]] = []
     for _ in range(50):
@@ -241,7 +249,7 @@ def test_gap_asks_for_resync_which_lands_on_the_publishers_state_without_going_b
     pub.ticks(rng, 5)
     assert gw.entry(pub.entry()) is EntryOutcome.RESYNC
     assert gw.link.resync_reason == "gap"
-    gw.mirror.resync(gw.link, pub.epoch, pub.n, b"99-0", pub.states(), 2.0)
+    gw.mirror.resync(gw.link, pub.epoch, pub.n, b"99-0", pub.states(), 2.0, pub.sequence)
     assert same_state(pub, gw)
     assert gw.bus.resyncs["gap"] == 1
     for m in gw.take():
@@ -319,12 +327,12 @@ def test_garbage_on_the_bus_is_counted_and_never_crashes() -> None:
     gw.entry(pub.entry(full=True))
     assert gw.entry({FIELD: b"\xff garbage"}) is EntryOutcome.RESYNC
     assert gw.bus.bad_entries == 1 and gw.link.resync_reason == "bad_entry"
-    gw.mirror.resync(gw.link, pub.epoch, pub.n, b"5-0", [*pub.states(), b"{oops", b"[1,2]"], 2.0)
+    gw.mirror.resync(gw.link, pub.epoch, pub.n, b"5-0", [*pub.states(), b"{oops", b"[1,2]"], 2.0, pub.sequence)
     pub.ticks(rng, 4)
     rows = pub.outbound.take()[0]
     pub.n += 1
     junk = [["EURUSD", "x"], ["XXXYYY", 1, 1.0, 1.1, None, None, 1, 1], *rows]
-    assert gw.entry({FIELD: encode_entry(pub.epoch, pub.n, False, 0, junk)}) is EntryOutcome.APPLIED
+    assert gw.entry({FIELD: encode_entry(pub.epoch, pub.n, False, 0, junk, pub.sequence)}) is EntryOutcome.APPLIED
     assert gw.bus.bad_rows == 3 and gw.bus.unknown_symbols == {"XXXYYY"}
     assert same_state(pub, gw)
 
@@ -339,6 +347,7 @@ def test_a_publisher_that_lost_its_sequence_is_adopted_with_fresh_snapshots() ->
     # Redis lost its data and the feed process restarted: its sequence starts over.
     new = Publisher()
     new.epoch = "e2"
+    new.new_sequence("s2")
     new.ts = old.ts  # source time goes on
     new.ticks(rng, 6)
     assert gw.entry(new.entry(full=True)) is EntryOutcome.APPLIED
