@@ -36,7 +36,13 @@ def assert_book_is_the_table(book: QuoteBook, world: World, symbol: str) -> None
     t, sid = world.table, world.table.ids[symbol]
     q = book[symbol]
     assert (q.seq, q.bid, q.ask, q.bid_size, q.ask_size, q.ts, q.epoch) == (
-        t.seq[sid], t.bid[sid], t.ask[sid], t.bid_size[sid], t.ask_size[sid], t.ts[sid], t.epoch[sid]
+        t.seq[sid],
+        t.bid[sid],
+        t.ask[sid],
+        t.bid_size[sid],
+        t.ask_size[sid],
+        t.ts[sid],
+        t.epoch[sid],
     )
 
 
@@ -153,7 +159,9 @@ def test_history_expires_by_age() -> None:
 
 def test_unknown_and_unlisted_symbols_in_since(world: World) -> None:
     s = world.session()
-    subscribe(s, ["EURUSD", "XXXYYY"], {"XXXYYY": {"seq": 1, "epoch": EPOCH}, "EURUSD": {"seq": 0, "epoch": EPOCH}})
+    subscribe(
+        s, ["EURUSD", "XXXYYY"], {"XXXYYY": {"seq": 1, "epoch": EPOCH}, "EURUSD": {"seq": 0, "epoch": EPOCH}}
+    )
     msgs = drain(s)
     assert msgs[0]["resume"] == {"EURUSD": {"recovered": True, "replayed": 0}}
     assert msgs[-1]["code"] == "unknown_symbol" and msgs[-1]["symbols"] == ["XXXYYY"]
@@ -241,7 +249,9 @@ def test_without_history_resume_works_only_when_nothing_was_missed() -> None:
     world = World()  # no ring
     prices(world, 3)
     s = world.session()
-    subscribe(s, ["EURUSD", "GBPUSD"], {"EURUSD": {"seq": 2, "epoch": EPOCH}, "GBPUSD": {"seq": 0, "epoch": EPOCH}})
+    subscribe(
+        s, ["EURUSD", "GBPUSD"], {"EURUSD": {"seq": 2, "epoch": EPOCH}, "GBPUSD": {"seq": 0, "epoch": EPOCH}}
+    )
     resume = drain(s)[0]["resume"]
     assert resume == {"EURUSD": {"recovered": False, "reason": "no_history"},
                       "GBPUSD": {"recovered": True, "replayed": 0}}  # fmt: skip
@@ -303,4 +313,8 @@ def test_heartbeats_can_be_turned_off_and_bad_intervals_are_refused(world: World
     for bad in (999, 60_001, -1, "2000", True, None):
         s.receive(orjson.dumps({"op": "heartbeat", "interval_ms": bad}), 0.0)
         (err,) = drain(s)
-        assert err["code"] == "bad_request" and err["field"] == "interval_ms" and "1000 to 60000" in err["message"]
+        assert (
+            err["code"] == "bad_request"
+            and err["field"] == "interval_ms"
+            and "1000 to 60000" in err["message"]
+        )
