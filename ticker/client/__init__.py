@@ -6,6 +6,7 @@ See docs/client.md. The pieces, each usable alone:
 - :class:`QuoteBook` / :class:`Quote`: the latest quote per symbol from
   protocol messages; pure, for clients on any transport.
 - :class:`Message`: what the client yields.
+- :class:`Recovery`: how a symbol came back after a reconnect (``Client.recovery``).
 
 Rule: standalone. Imports nothing of the server side (no
 :mod:`ticker.server`, :mod:`ticker.runtime`, :mod:`ticker.bus`,
@@ -18,6 +19,7 @@ a notebook or a trading bot without the server's weight; only
 from ticker.client.book import Change, Quote, QuoteBook
 from ticker.client.connection import AuthError, Client, api_url, connect, fetch_symbols
 from ticker.client.messages import Message, unpack
+from ticker.client.resume import Recovery
 from ticker.client.state import ConnState
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "Message",
     "Quote",
     "QuoteBook",
+    "Recovery",
     "api_url",
     "connect",
     "fetch_symbols",

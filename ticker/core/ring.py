@@ -7,7 +7,7 @@ bytes and the client goes on as if it had never left
 kept by :meth:`UpdateRing.append` and :meth:`UpdateRing.reset` alone:
 
 * entries are consecutive: entry ``i`` has ``seq == first + i``, and its bytes
-  are the very object every live subscriber was sent for that ``seq``
+  are the bytes every live subscriber was sent for that ``seq``
   (:class:`~ticker.core.ingest.Ingest` encodes each update once and appends
   it here), so a replay is the same stream a connected client received;
 * ``floor`` is the ``seq`` a client must hold for the whole ring to apply on
@@ -21,11 +21,15 @@ kept by :meth:`UpdateRing.append` and :meth:`UpdateRing.reset` alone:
 * at most ``max_updates`` entries, none older than ``max_age_s`` (monotonic
   arrival time): the oldest go first and ``floor`` moves up with them.
 
-Memory: each entry costs its payload (an update is 90-130 bytes of JSON plus
+Memory: each entry costs its payload (an update is 80-130 bytes of JSON plus
 a 33-byte ``bytes`` header), a float for its arrival time (24 bytes) and two
-deque slots (16 bytes): about 180 bytes. docs/protocol.md (Resuming) gives
-the measured cost at the defaults. :attr:`UpdateRing.bytes` counts payload
-bytes only, which is what ``ticker_resume_ring_bytes`` exports.
+deque slots (16 bytes). The payload is kept as a right-sized copy: orjson
+(3.13) hands back its whole output buffer as the ``bytes`` object, 4 KiB
+however short the JSON, so keeping its result would cost 4.1 KB of memory per
+update instead of about 190 bytes (``python -m benchmarks.ring_memory``;
+docs/protocol.md, Resuming, has the numbers at the defaults). The copy costs
+0.1-0.2 µs per update (timeit). :attr:`UpdateRing.bytes` counts payload bytes
+only, which is what ``ticker_resume_ring_bytes`` exports.
 
 Pure and synchronous, with time passed in: no clock of its own.
 """
@@ -70,9 +74,15 @@ class UpdateRing:
             self._floor[sid] = last  # the jump's delta was computed from `last`
         payloads = self._payloads[sid]
         times = self._times[sid]
-        if payloads and (len(payloads) >= self.max_updates or times[0] <= now - self.max_age_s):
-            self._trim(sid, now, 1)
-        payloads.append(payload)
+        if payloads:
+            if len(payloads) >= self.max_updates:  # the steady state: one in, one out, inline
+                self.bytes -= len(payloads.popleft())
+                times.popleft()
+                self.updates -= 1
+                self._floor[sid] = last - len(payloads)
+            if times and times[0] <= now - self.max_age_s:
+                self._trim(sid, now, 1)
+        payloads.append(b"%b" % payload)  # a right-sized copy (see the module docstring)
         times.append(now)
         self._last[sid] = seq
         self.bytes += len(payload)

@@ -8,7 +8,9 @@ Modules: :mod:`~ticker.protocol.requests` (parse a client message into a
 typed :data:`~ticker.protocol.requests.Request`),
 :mod:`~ticker.protocol.session` (one connection's protocol state,
 dispatching exhaustively on the request type),
-:mod:`~ticker.protocol.replies` (acks, errors, pongs, warnings),
+:mod:`~ticker.protocol.replies` (acks, errors, pongs, warnings, heartbeats),
+:mod:`~ticker.protocol.resume` (``since`` on subscribe: replay or snapshot),
+:mod:`~ticker.protocol.heartbeat` (when an idle connection is due a heartbeat),
 :mod:`~ticker.protocol.errors` (the peer's fault: ``ProtocolError``),
 :mod:`~ticker.protocol.codes` (error codes, close codes, close reasons),
 :mod:`~ticker.protocol.frames` (RFC 6455 framing of text frames).

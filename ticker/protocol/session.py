@@ -10,8 +10,8 @@ snapshot, in that same step, so the stream has no gap and no repeat.
 
 Policy lives here too, still without I/O: every inbound frame first passes
 the connection's rate limit (:class:`~ticker.limits.InboundRate`); until the
-client has authenticated (:class:`~ticker.access.Access`) only ``auth`` and
-``ping`` are served; a subscribe is cut down to the identity's entitlements.
+client has authenticated (:class:`~ticker.access.Access`) only ``auth``,
+``ping`` and ``heartbeat`` are served; a subscribe is cut down to the identity's entitlements.
 When the connection must end, :meth:`receive` and :meth:`check` return a
 :class:`~ticker.protocol.Close` for the I/O layer to carry out.
 """
@@ -102,7 +102,7 @@ class Session:
         except ProtocolError as exc:
             self.error(exc, now)
             return None
-        if not self.access.authenticated and not isinstance(request, (Auth, Ping)):
+        if not self.access.authenticated and not isinstance(request, (Auth, Ping, Heartbeat)):
             self.error(self._unauthenticated(request.id), now)
             return None
         self.stats.requests[type(request).__name__.lower()] += 1

@@ -24,11 +24,11 @@ def filled(ring: UpdateRing, seqs: range, sid: int = 0, t0: float = 0.0, dt: flo
 # ---------------------------------------------------------------- ring
 
 
-def test_the_ring_replays_the_very_bytes_it_was_given_after_any_held_seq() -> None:
+def test_the_ring_replays_the_bytes_it_was_given_after_any_held_seq() -> None:
     ring = UpdateRing(2, max_updates=10, max_age_s=60)
     sent = filled(ring, range(1, 6))
     replay = ring.after(0, 2)
-    assert replay == sent[2:] and all(a is b for a, b in zip(replay or [], sent[2:], strict=True))
+    assert replay == sent[2:] and all(type(b) is bytes for b in replay or [])
     assert ring.after(0, 0) == sent  # the floor: everything
     assert ring.after(0, 5) == []  # up to date
     assert ring.after(0, 6) is None  # newer than anything held
