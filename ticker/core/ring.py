@@ -26,10 +26,12 @@ a 33-byte ``bytes`` header), a float for its arrival time (24 bytes) and two
 deque slots (16 bytes). The payload is kept as a right-sized copy: orjson
 (3.13) hands back its whole output buffer as the ``bytes`` object, 4 KiB
 however short the JSON, so keeping its result would cost 4.1 KB of memory per
-update instead of about 190 bytes (``python -m benchmarks.ring_memory``;
+update instead of about 175 bytes (``python -m benchmarks.ring_memory``;
 docs/protocol.md, Resuming, has the numbers at the defaults). The copy costs
-0.1-0.2 µs per update (timeit). :attr:`UpdateRing.bytes` counts payload bytes
-only, which is what ``ticker_resume_ring_bytes`` exports.
+540 instructions per update (callgrind), the whole ring 4-5% of the core's
+instructions per delivered message (``python -m benchmarks.instructions ring``).
+:attr:`UpdateRing.bytes` counts payload bytes only, which is what
+``ticker_resume_ring_bytes`` exports.
 
 Pure and synchronous, with time passed in: no clock of its own.
 """
@@ -74,14 +76,8 @@ class UpdateRing:
             self._floor[sid] = last  # the jump's delta was computed from `last`
         payloads = self._payloads[sid]
         times = self._times[sid]
-        if payloads:
-            if len(payloads) >= self.max_updates:  # the steady state: one in, one out, inline
-                self.bytes -= len(payloads.popleft())
-                times.popleft()
-                self.updates -= 1
-                self._floor[sid] = last - len(payloads)
-            if times and times[0] <= now - self.max_age_s:
-                self._trim(sid, now, 1)
+        if payloads and (len(payloads) >= self.max_updates or times[0] <= now - self.max_age_s):
+            self._trim(sid, now, 1)
         payloads.append(b"%b" % payload)  # a right-sized copy (see the module docstring)
         times.append(now)
         self._last[sid] = seq
