@@ -10,6 +10,8 @@ import asyncio
 import time
 from typing import Any
 
+import aiohttp
+
 from tests.support.helpers import RawClient, ScriptedFeed, client, config, running, wait_for
 from tests.support.resume import Seen, raw_read_until_mid_frame, read_until_cut, resume
 from ticker.client import Client, connect
@@ -153,6 +155,9 @@ async def test_a_client_from_a_restarted_server_gets_fresh_snapshots() -> None:
         assert ack["resume"] == {s: {"recovered": False, "reason": "epoch_changed"} for s in SYMBOLS}
         snaps = [await c.until(lambda m: m["type"] == "snapshot") for _ in SYMBOLS]
         assert {m["epoch"] for m in snaps} == {second.service.epoch} != {first.service.epoch}
+        async with aiohttp.ClientSession() as http, http.get(f"{second.base}/api/snapshot") as resp:
+            api = (await resp.json())["snapshots"]
+        assert {s["epoch"] for s in api} == {second.service.epoch}
 
 
 # ---------------------------------------------------------------- the Python client

@@ -11,7 +11,8 @@ snapshot, in that same step, so the stream has no gap and no repeat.
 Policy lives here too, still without I/O: every inbound frame first passes
 the connection's rate limit (:class:`~ticker.limits.InboundRate`); until the
 client has authenticated (:class:`~ticker.access.Access`) only ``auth``,
-``ping`` and ``heartbeat`` are served; a subscribe is cut down to the identity's entitlements.
+``ping`` and ``heartbeat`` are served; a subscribe is cut down to the
+identity's entitlements.
 When the connection must end, :meth:`receive` and :meth:`check` return a
 :class:`~ticker.protocol.Close` for the I/O layer to carry out.
 """
@@ -55,7 +56,7 @@ def _symbols_error(code: ErrorCode, what: str, names: list[str], id: RequestId, 
 class Session:
     __slots__ = (
         "table", "hub", "encoder", "outbox", "stats", "max_symbols", "access", "rate",
-        "_wall", "subscriptions", "closed", "ending", "resumer", "heartbeat",
+        "_wall", "subscriptions", "closed", "ending", "history", "heartbeat",
     )  # fmt: skip
 
     def __init__(
@@ -86,7 +87,8 @@ class Session:
         self.closed = False
         #: Set once the session has decided the connection must end.
         self.ending: Close | None = None
-        self.resumer = Resumer(table, encoder, history, stats, wall_clock)
+        #: Recent updates for resuming (None: the server keeps none).
+        self.history = history
         self.heartbeat = HeartbeatTimer()
 
     # ------------------------------------------------------------ input
@@ -255,7 +257,10 @@ class Session:
             )
         outbox = self.outbox
         if known:
-            plan = self.resumer.plan(known, req.since, self.subscriptions, now) if req.since else None
+            plan = None
+            if req.since:
+                resumer = Resumer(self.table, self.encoder, self.history, self.stats, self._wall)
+                plan = resumer.plan(known, req.since, self.subscriptions, now)
             outbox.push(
                 encode_subscribed(
                     req.id,
