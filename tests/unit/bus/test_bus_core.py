@@ -362,3 +362,80 @@ def test_a_publisher_that_lost_its_sequence_is_adopted_with_fresh_snapshots() ->
     assert gw.entry(new.entry()) is EntryOutcome.APPLIED
     assert {m["type"] for m in gw.take()} <= {"update", "status"}
     assert same_state(new, gw)
+
+
+# ---------------------------------------------------------------- sequence epochs and the resume ring
+
+
+def with_ring(gw: Gateway) -> Gateway:
+    from ticker.core.ring import UpdateRing
+
+    gw.ingest.ring = UpdateRing(len(gw.table), max_updates=1000, max_age_s=1e9)
+    return gw
+
+
+def test_a_gateway_that_replays_the_stream_holds_the_same_ring_as_one_that_followed_it_live() -> None:
+    rng = np.random.default_rng(21)
+    pub, live = Publisher(), with_ring(Gateway())
+    stream = [pub.entry(full=True)]
+    live.entry(stream[0])
+    for _ in range(30):
+        pub.ticks(rng, int(rng.integers(0, 6)))
+        stream.append(pub.entry())
+        live.entry(stream[-1])
+    late = with_ring(Gateway())
+    late.mirror.prefill(late.link, [(f"{i}-0".encode(), e) for i, e in enumerate(stream[10:])], 1.0)
+    late.mirror.resync(late.link, pub.epoch, pub.n, b"40-0", pub.states(), 1.0, pub.sequence)
+    assert same_state(pub, late) and late.link.prefilled
+    assert late.feed.ingested == 0  # replaying history is not ingesting ticks
+    ring_live, ring_late = live.ingest.ring, late.ingest.ring
+    assert ring_live is not None and ring_late is not None
+    for sid in range(len(SYMBOLS)):
+        floor = ring_late.floor(sid)
+        assert ring_late.after(sid, floor) == ring_live.after(sid, floor)  # byte for byte
+        assert late.table.epoch[sid] == live.table.epoch[sid] == "s1"
+    assert sum(ring_late.held(s) for s in range(len(SYMBOLS))) > 20
+
+
+def test_a_new_sequence_epoch_is_adopted_with_snapshots_even_when_seq_goes_on() -> None:
+    rng = np.random.default_rng(22)
+    pub, gw = Publisher(), with_ring(Gateway())
+    pub.ticks(rng, 20)
+    gw.entry(pub.entry(full=True))
+    gw.take()
+    # Redis came back from an old snapshot and the feed process restarted: same numbers,
+    # no proof they continue what clients saw, so a new sequence epoch.
+    pub.epoch = "e2"
+    pub.new_sequence("s2")
+    pub.ticks(rng, 3)
+    assert gw.entry(pub.entry(full=True)) is EntryOutcome.APPLIED
+    msgs = gw.take()
+    assert {(m["type"], m["epoch"]) for m in msgs} == {("snapshot", "s2")}
+    assert {m["symbol"] for m in msgs} == set(SYMBOLS)  # the never-ticked too
+    assert gw.table.epoch == ["s2"] * len(SYMBOLS) and same_state(pub, gw)
+    ring = gw.ingest.ring
+    assert ring is not None and all(ring.held(s) == 0 for s in range(len(SYMBOLS)))  # history of s1 is gone
+    pub.ticks(rng, 5)
+    gw.entry(pub.entry())
+    assert {m["type"] for m in gw.take()} <= {"update", "status"}
+
+
+def test_a_feed_process_keeps_the_stored_sequence_epoch_only_for_the_same_redis() -> None:
+    from ticker.bus.publisher import BusPublisher
+
+    pub = Publisher()
+    bp = BusPublisher(
+        "redis://127.0.0.1:1/0", "p", ["fx"], pub.outbound, pub.table, BusStats("feed"),
+        maxlen=100, clock=lambda: 0.0, wall_us=lambda: 0,
+    )  # fmt: skip
+    bp._run_id = "redis-a"
+    bp._adopt_sequence(0, True, b"s1", b"redis-a")
+    assert bp.seq_epochs == ["s1"] and pub.table.epoch == ["s1"] * len(SYMBOLS)
+    for restored, stored, run_id in ((True, b"s1", b"redis-b"), (False, b"s1", b"redis-a"), (True, None, None)):
+        bp._adopt_sequence(0, restored, stored, run_id)
+        assert bp.seq_epochs[0] not in ("s1", bp.epoch) and set(pub.table.epoch) == {bp.seq_epochs[0]}
+    raw = encode_entry("e", 1, True, 0, [], "s9")
+    assert decode_entry({FIELD: raw}).sequence == "s9"
+    assert decode_entry({FIELD: encode_entry("e", 1, True, 0, [])}).sequence == "e"  # an older publisher
+    with pytest.raises(BusFormatError):
+        decode_entry({FIELD: orjson.dumps({"e": "e", "n": 1, "f": True, "w": 0, "r": [], "s": 5})})
