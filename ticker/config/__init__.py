@@ -32,6 +32,7 @@ from ticker.config.schema import (
     LogConfig,
     MetricsConfig,
     OutlierConfig,
+    ResumeConfig,
     ServerConfig,
     TlsConfig,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "LogConfig",
     "MetricsConfig",
     "OutlierConfig",
+    "ResumeConfig",
     "ServerConfig",
     "TlsConfig",
 ]

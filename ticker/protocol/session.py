@@ -4,12 +4,15 @@ Sans-I/O: :meth:`Session.receive` takes the text of one client frame and
 queues every reply in the connection's :class:`~ticker.outbox.Outbox`.
 Registration in the hub and the snapshot are queued in the same synchronous
 step, so every update a client sees for a symbol follows its snapshot and
-has a higher ``seq``.
+has a higher ``seq``. A subscribe that resumes (``since``,
+:mod:`ticker.protocol.resume`) queues the missed updates instead of the
+snapshot, in that same step, so the stream has no gap and no repeat.
 
 Policy lives here too, still without I/O: every inbound frame first passes
 the connection's rate limit (:class:`~ticker.limits.InboundRate`); until the
-client has authenticated (:class:`~ticker.access.Access`) only ``auth`` and
-``ping`` are served; a subscribe is cut down to the identity's entitlements.
+client has authenticated (:class:`~ticker.access.Access`) only ``auth``,
+``ping`` and ``heartbeat`` are served; a subscribe is cut down to the
+identity's entitlements.
 When the connection must end, :meth:`receive` and :meth:`check` return a
 :class:`~ticker.protocol.Close` for the I/O layer to carry out.
 """
@@ -23,20 +26,24 @@ from ticker.core.bar_fanout import BarFanout
 from ticker.core.encode import QuoteEncoder
 from ticker.core.hub import Hub
 from ticker.core.outbox import Outbox
+from ticker.core.ring import UpdateRing
 from ticker.core.stats import FanoutStats
 from ticker.core.table import SymbolTable
 from ticker.protocol.bar_session import BarSubscriptions
 from ticker.protocol.codes import Close, CloseCode, CloseReason, ErrorCode
 from ticker.protocol.errors import ProtocolError, listed
+from ticker.protocol.heartbeat import HeartbeatTimer
 from ticker.protocol.replies import (
     RequestId,
     encode_authenticated,
+    encode_heartbeat,
     encode_pong,
     encode_subscribed,
     encode_unsubscribed,
     encode_warning,
 )
-from ticker.protocol.requests import Auth, Ping, Request, Subscribe, Unsubscribe, parse_request
+from ticker.protocol.requests import Auth, Heartbeat, Ping, Request, Subscribe, Unsubscribe, parse_request
+from ticker.protocol.resume import Resumer
 from ticker.security.access import Access, AccessEvent, AccessState
 from ticker.security.limits import InboundRate, RateVerdict
 from ticker.security.tokens import TokenError
@@ -51,7 +58,7 @@ def _symbols_error(code: ErrorCode, what: str, names: list[str], id: RequestId, 
 class Session:
     __slots__ = (
         "table", "hub", "encoder", "outbox", "stats", "max_symbols", "access", "rate",
-        "_wall", "subscriptions", "closed", "ending", "bars", "_bar_source",
+        "_wall", "subscriptions", "closed", "ending", "bars", "_bar_source", "ring", "heartbeat",
     )  # fmt: skip
 
     def __init__(
@@ -68,6 +75,7 @@ class Session:
         wall_clock: Callable[[], int] = wall_us,
         bars: BarFanout | None = None,
         max_history: int = 0,
+        ring: UpdateRing | None = None,
     ) -> None:
         self.table = table
         self.hub = hub
@@ -86,6 +94,9 @@ class Session:
         #: Bar series followed (made on the first request about bars).
         self.bars: BarSubscriptions | None = None
         self._bar_source = (bars, max_history)
+        #: Recent updates for resuming (None: the server keeps none).
+        self.ring = ring
+        self.heartbeat = HeartbeatTimer()
 
     # ------------------------------------------------------------ input
 
@@ -100,7 +111,7 @@ class Session:
         except ProtocolError as exc:
             self.error(exc, now)
             return None
-        if not self.access.authenticated and not isinstance(request, (Auth, Ping)):
+        if not self.access.authenticated and not isinstance(request, (Auth, Ping, Heartbeat)):
             self.error(self._unauthenticated(request.id), now)
             return None
         self.stats.requests[type(request).__name__.lower()] += 1
@@ -122,6 +133,8 @@ class Session:
                 self._ping(request, now)
             case Auth():
                 return self._auth(request, now)
+            case Heartbeat():
+                self._heartbeat(request, now)
             case _:
                 assert_never(request)
         return None
@@ -138,9 +151,12 @@ class Session:
         return None
 
     def check(self, now: float) -> Close | None:
-        """Timers (called a few times a second): auth deadline, token expiry."""
+        """Timers (called a few times a second): heartbeat, auth deadline, token expiry."""
         if self.closed or self.ending is not None:
             return None
+        if self.heartbeat.due(self.outbox, now):
+            self.outbox.push(encode_heartbeat(None, self._wall()), now)
+            self.stats.heartbeats_sent += 1
         event = self.access.due(now)
         if event is None:
             return None
@@ -258,8 +274,17 @@ class Session:
             )
         outbox = self.outbox
         if known:
+            plan = None
+            if req.since:
+                resumer = Resumer(self.table, self.encoder, self.ring, self.stats, self._wall)
+                plan = resumer.plan(known, req.since, self.subscriptions, now)
             outbox.push(
-                encode_subscribed(req.id, [self.table.symbols[s] for s in known], req.throttle_ms),
+                encode_subscribed(
+                    req.id,
+                    [self.table.symbols[s] for s in known],
+                    req.throttle_ms,
+                    None if plan is None else plan.ack(req.throttle_ms > 0),
+                ),
                 now,
             )
             interval = req.throttle_ms / 1000.0
@@ -267,7 +292,8 @@ class Session:
                 self.subscriptions[sid] = req.throttle_ms
                 self.hub.add(sid, outbox)
                 outbox.set_throttle(sid, interval, now)
-                outbox.push(self.encoder.snapshot(sid), now, sid)
+                if plan is None or not plan.send(sid, outbox, req.throttle_ms, now):
+                    outbox.push(self.encoder.snapshot(sid), now, sid)
         if unknown:
             self.error(self._unknown(unknown, req.id, "subscribed"), now)
         if denied:
@@ -296,6 +322,10 @@ class Session:
 
     def _ping(self, req: Ping, now: float) -> None:
         self.outbox.push(encode_pong(req.id, self._wall()), now)
+
+    def _heartbeat(self, req: Heartbeat, now: float) -> None:
+        self.heartbeat.set(req.interval_ms)
+        self.outbox.push(encode_heartbeat(req.id, self._wall(), req.interval_ms), now)
 
     def _auth(self, req: Auth, now: float) -> Close | None:
         access = self.access
