@@ -19,7 +19,11 @@ stream id to read on from. :meth:`Mirror.entry` enforces:
   than freeze until the new sequence overtakes the old one;
 * while the link is down or a feed is silent (no entry, not even the
   publisher's heartbeat, for ``silence_s``) its live symbols are shown
-  ``stale``; the first sign of life restores the publisher's statuses.
+  ``stale`` (closed ones stay closed); the first sign of life restores the
+  publisher's statuses;
+* a row's market state (its ninth element) goes to :attr:`Mirror.adopt`
+  just before the row's quote is applied, so the update it causes carries
+  the publisher's daily statistics.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -80,6 +85,8 @@ class Mirror:
         self._wall_us = wall_us
         #: The status each publisher last reported per symbol (what "live again" restores).
         self.pub_status = np.full(len(self.table), Status.PENDING, dtype=np.int8)
+        #: Takes a row's market state (sid, state, now): the gateway's MirroredMarket.
+        self.adopt: Callable[[int, Any, float], None] | None = None
 
     # ------------------------------------------------------------ stream entries
 
@@ -146,7 +153,7 @@ class Mirror:
         ids = self.table.ids
         for row in rows:  # statuses first, so "live" comes before the catch-up updates
             sid = ids.get(row[0], -1) if row and type(row[0]) is str else -1
-            if sid >= 0 and len(row) == 8 and row[7] in _STATUSES:
+            if sid >= 0 and len(row) >= 8 and row[7] in _STATUSES:
                 self.pub_status[sid] = row[7]
         if link.silent:
             self._wake(link, now)
@@ -160,6 +167,7 @@ class Mirror:
         apply = self.ingest.apply_mirrored
         seqs = self.table.seq
         pub_status = self.pub_status
+        adopt = self.adopt
         seen: set[int] = set()
         feed = link.stats
         bad = 0
@@ -175,6 +183,8 @@ class Mirror:
                 continue
             pub_status[sid] = state.status
             seen.add(sid)
+            if adopt is not None and len(row) > 8:
+                adopt(sid, row[8], now)
             if reset and state.seq < seqs[sid]:
                 self.stats.resets += 1
                 self.ingest.reset_mirrored(sid, state, now)

@@ -10,11 +10,13 @@ as data (:class:`ConfigError`).
 Modules: :mod:`~ticker.config.schema` (sections and defaults),
 :mod:`~ticker.config.loader` (file -> validated config),
 :mod:`~ticker.config.env` (``TICKER_*`` overrides),
+:mod:`~ticker.config.market` (calendars, daily statistics, crosses),
 :mod:`~ticker.config.render` (effective config as TOML),
 :mod:`~ticker.config.errors`.
 """
 
 from ticker.config.errors import ConfigError
+from ticker.config.market import CalendarConfig, MarketConfig
 from ticker.config.schema import (
     ApiKeyConfig,
     AuthConfig,
@@ -35,6 +37,7 @@ from ticker.config.schema import (
 __all__ = [
     "ApiKeyConfig",
     "AuthConfig",
+    "CalendarConfig",
     "Config",
     "ConfigError",
     "FanoutConfig",
@@ -44,6 +47,7 @@ __all__ = [
     "JwtConfig",
     "LimitsConfig",
     "LogConfig",
+    "MarketConfig",
     "MetricsConfig",
     "OutlierConfig",
     "ServerConfig",

@@ -10,15 +10,21 @@ Two additions serve the Redis bus (:mod:`ticker.bus`): a :class:`Tap` sees
 every applied tick and status change (the feed process publishes them), and
 :meth:`Ingest.apply_mirrored` is the gateway's way in, the same
 table -> encode once -> hub path with the publisher's ``seq``.
+
+A :class:`MarketHook` (:mod:`ticker.core.market`) sees each applied tick
+before it is encoded (daily statistics, a closed market's status) and, for a
+cross's leg, after it is published (the derived crosses, applied through
+:meth:`Ingest.publish_applied`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from ticker.core.batch import TickBatch, TickRow
+from ticker.core.daystats import UPDATE_DAY
 from ticker.core.encode import QuoteEncoder, encode_status
 from ticker.core.hub import Hub
 from ticker.core.model import QuoteState, Status, Tick
@@ -32,6 +38,34 @@ class Tap(Protocol):
     def applied(self, sid: int) -> None: ...
 
     def status_changed(self, sid: int) -> None: ...
+
+
+class MarketHook(Protocol):
+    """The trading day in the data path (:mod:`ticker.core.market`)."""
+
+    @property
+    def legs(self) -> Sequence[bool]:
+        """Per symbol: is it a leg of a derived cross?"""
+        ...
+
+    def applied(self, sid: int, mask: int, now: float) -> int:
+        """An applied tick, before it is encoded: returns the mask to encode."""
+        ...
+
+    def derive(self, sid: int, now: float) -> None:
+        """A leg's tick was published: recompute its crosses."""
+
+    def status_changed(self, sid: int, now: float) -> None:
+        """A symbol's status was published."""
+
+    def status_fields(self, sid: int) -> dict[str, Any] | None:
+        """Extra fields of the symbol's status message."""
+        ...
+
+
+#: The change-mask bits an update encodes (and conflation merges): quote and day fields.
+UPDATE_FIELDS = QUOTE_FIELDS | UPDATE_DAY
+
 
 class Ingest:
     def __init__(
@@ -53,6 +87,8 @@ class Ingest:
         self._reject_labels = {int(r): r.label for r in Reject}
         #: Set by the feed process to publish every change to the bus.
         self.tap: Tap | None = None
+        #: Market status, daily statistics, derived crosses (ticker.core.market).
+        self.market: MarketHook | None = None
 
     def apply_batch(self, feed: FeedStats, batch: TickBatch) -> int:
         """Apply ticks in order; returns how many were applied."""
@@ -132,15 +168,24 @@ class Ingest:
             self.publish_status(sid, now)
 
     def _publish(self, sid: int, mask: int, now: float) -> None:
+        market = self.market
+        if market is not None:
+            mask = market.applied(sid, mask, now)
         tap = self.tap
         if tap is not None:
             tap.applied(sid)
         hub = self.hub
-        if not hub.subscribers[sid]:
-            return
-        if mask & STATUS:
-            self._send_status(sid, now)
-        hub.publish_update(sid, mask & QUOTE_FIELDS, self.encoder.update(sid, mask), now)
+        if hub.subscribers[sid]:
+            if mask & STATUS:
+                self._send_status(sid, now)
+            hub.publish_update(sid, mask & UPDATE_FIELDS, self.encoder.update(sid, mask), now)
+        if market is not None and market.legs[sid]:
+            market.derive(sid, now)
+
+    def publish_applied(self, sid: int, mask: int, now: float) -> None:
+        """Publish a change applied to the table outside a feed (a derived cross),
+        exactly as a feed's tick is published."""
+        self._publish(sid, mask, now)
 
     def publish_status(self, sid: int, now: float) -> None:
         """Tell subscribers (and the bus) the symbol's current status."""
@@ -148,8 +193,11 @@ class Ingest:
         if tap is not None:
             tap.status_changed(sid)
         self._send_status(sid, now)
+        if self.market is not None:
+            self.market.status_changed(sid, now)
 
     def _send_status(self, sid: int, now: float) -> None:
         status = Status(int(self.table.status[sid])).label
-        payload = encode_status(self.table.symbols[sid], status, self._wall_ns() // 1000)
+        extra = self.market.status_fields(sid) if self.market is not None else None
+        payload = encode_status(self.table.symbols[sid], status, self._wall_ns() // 1000, extra)
         self.hub.publish_control(sid, payload, now)

@@ -48,7 +48,7 @@ def test_statistics_over_a_known_tick_sequence(stats: DailyStats) -> None:
     assert s.change == 0.00115
     assert s.change_pct == 0.11  # 100 * 0.00115 / 1.093 = 0.1052...
     assert stats.as_dict(0) == {
-        "day": "2024-03-12", "open": 1.09415, "high": 1.09415, "low": 1.09415, "prev_close": 1.093,
+        "date": "2024-03-12", "open": 1.09415, "high": 1.09415, "low": 1.09415, "prev_close": 1.093,
         "change": 0.00115, "change_pct": 0.11, "ticks": 1,
     }  # fmt: skip
     assert stats.get(1) is None  # the other symbol never ticked
