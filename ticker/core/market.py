@@ -316,9 +316,8 @@ class LiveMarket(Market):
         for d in derived:
             for leg in d.legs:
                 self.legs[leg] = True
-        #: Market transitions, by direction.
-        self.opened_count = 0
-        self.closed_count = 0
+        #: Market transitions by (calendar name, "open" | "close").
+        self.transitions: dict[tuple[str, str], int] = {}
         #: Per cross: leg ticks that recomputed it, and the ticks it made (applied).
         self.computations: dict[int, int] = {d.sid: 0 for d in derived}
         self.cross_ticks: dict[int, int] = {d.sid: 0 for d in derived}
@@ -386,13 +385,15 @@ class LiveMarket(Market):
 
     def _closing(self, g: Group, now: float, first: bool) -> None:
         if not first:
-            self.closed_count += 1
+            key = (g.calendar.name, "close")
+            self.transitions[key] = self.transitions.get(key, 0) + 1
         for sid in g.quoted:
             self._set(sid, _CLOSED, now)
 
     def _opening(self, g: Group, now: float, first: bool) -> None:
         if not first:
-            self.opened_count += 1
+            key = (g.calendar.name, "open")
+            self.transitions[key] = self.transitions.get(key, 0) + 1
         if self._on_open is not None:
             self._on_open(g.quoted, now)
         for sid in g.quoted:
