@@ -15,7 +15,7 @@ a notebook or a trading bot without the server's weight; only
 ``ticker watch`` (:mod:`~ticker.client.watch`) is built on it.
 """
 
-from ticker.client.book import Change, Quote, QuoteBook
+from ticker.client.book import Change, Day, Quote, QuoteBook
 from ticker.client.connection import AuthError, Client, api_url, connect, fetch_symbols
 from ticker.client.messages import Message, unpack
 from ticker.client.state import ConnState
@@ -25,6 +25,7 @@ __all__ = [
     "Change",
     "Client",
     "ConnState",
+    "Day",
     "Message",
     "Quote",
     "QuoteBook",
