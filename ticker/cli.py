@@ -171,10 +171,11 @@ async def _run_feed(service: object, http_port: int | None) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from ticker.runtime.assemble import backups, build_feeds, collect_instruments
+    from ticker.runtime import markets
+    from ticker.runtime.assemble import build_feeds
 
     config = load(args.path)
-    collect_instruments(build_feeds(config), backups(config))  # symbol clashes between feeds
+    markets.check(config, build_feeds(config))  # symbol clashes, crosses, calendars
     for warning in _file_checks(config):
         print(f"ticker: warning: {warning}", file=sys.stderr)
     sys.stdout.write(to_toml(config))

@@ -77,8 +77,8 @@ class Day:
         """This day with an update's ``day`` fields applied."""
         if not isinstance(changed, Mapping):
             return self
-        fields = {f: _price(changed[f]) for f in DAY_UPDATE_FIELDS if f in changed}
-        return dataclasses.replace(self, **fields) if fields else self
+        o, h, lo = (_price(changed[f]) if f in changed else getattr(self, f) for f in DAY_UPDATE_FIELDS)
+        return Day(self.date, o, h, lo, self.prev_close, self.ticks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +223,10 @@ class QuoteBook:
             seq,
             ts if ts is not None else 0,
             status if isinstance(status, str) else "live",
-            *(msg.get(f) for f in QUOTE_FIELDS),
+            bid=msg.get("bid"),
+            ask=msg.get("ask"),
+            bid_size=msg.get("bid_size"),
+            ask_size=msg.get("ask_size"),
             day=Day.parse(msg.get("day")),
             next_open=_int(msg.get("next_open")),
             next_close=_int(msg.get("next_close")),

@@ -101,7 +101,9 @@ def render(client: Client, state: WatchState, now: float) -> Group:
         (f"  reconnects {client.reconnects}" if client.reconnects else "", "dim"),
     )
     table = Table(expand=False, header_style="bold", box=None, padding=(0, 1))
-    for name in ("Symbol", "Bid", "Ask", "Spread", "Chg %", "Upd/s", "Latency", "p99 5s", "Gaps", "Age", "Status"):
+    columns = ("Symbol", "Bid", "Ask", "Spread", "Chg %", "Upd/s", "Latency", "p99 5s", "Gaps", "Age",
+               "Status")  # fmt: skip
+    for name in columns:
         table.add_column(name, justify="left" if name == "Symbol" else "right", no_wrap=True)
     for sym in state.symbols:
         q = client.book.get(sym)

@@ -65,6 +65,6 @@ MARKET_FAMILIES: tuple[Family[Service], ...] = (
            ("reason",), _ignored),
     Family(C, "ticker_cross_computations", "Leg ticks that recomputed a derived cross, by cross (feed side).",
            ("symbol",), _cross("computations")),
-    Family(C, "ticker_cross_ticks", "Ticks of a derived cross applied (its price or status changed), by cross.",
+    Family(C, "ticker_cross_ticks", "Ticks of a derived cross applied (price or status changed), by cross.",
            ("symbol",), _cross("cross_ticks")),
 )  # fmt: skip

@@ -46,6 +46,7 @@ from ticker.core.market import Derived, LiveMarket, MirroredMarket, OnOpen, Open
 from ticker.core.markettime import MarketTime, WallTime
 from ticker.core.model import Instrument
 from ticker.core.table import SymbolTable
+from ticker.runtime.assemble import backups, collect_instruments
 
 
 def calendar_spec(name: str, cfg: CalendarConfig) -> CalendarSpec:
@@ -225,6 +226,17 @@ def build_mirrored(
         for p in crosses
     ]
     return MirroredMarket(table, per_symbol, stats, derived)
+
+
+def check(config: Config, feeds: Sequence[Feed]) -> None:
+    """Everything about ``[market]`` that needs the feeds (``ticker check-config``):
+    crosses and their legs, ``market.symbols``, every symbol's calendar."""
+    instruments, feed_of = collect_instruments(list(feeds), backups(config))
+    crosses = plan_crosses(config, instruments, feed_of)
+    every = [*instruments, *(p.instrument for p in crosses)]
+    check_symbols(config, [i.symbol for i in every])
+    symbol_calendars(config, feeds, SymbolTable(every), _carriers(feed_of, crosses), crosses)
+    calendars(config)
 
 
 def _carriers(feed_of: Mapping[str, str], crosses: Sequence[CrossPlan]) -> dict[str, str]:
