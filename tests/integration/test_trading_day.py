@@ -146,3 +146,51 @@ async def test_a_replayed_friday_closes_at_1700_new_york_and_sunday_opens_and_ro
         "change_pct": round(100 * round(sunday[-1] - friday[-1], 5) / friday[-1], 2), "ticks": len(sunday),
     }  # fmt: skip
     assert (final["next_open"], final["next_close"]) == (us(utc(2024, 1, 14, 22)), us(NEXT_FRI_CLOSE))
+
+
+def _midday_zone() -> tuple[str, datetime]:
+    """A fixed-offset zone where it is about noon now (so a break a few seconds away
+    never crosses midnight), and the wall time there."""
+    now = datetime.now(UTC)
+    offset = (12 - now.hour) % 24
+    offset = offset - 24 if offset > 12 else offset
+    zone = "Etc/GMT" + (f"{-offset:+d}" if offset else "")  # Etc/ signs are inverted
+    from zoneinfo import ZoneInfo
+
+    return zone, now.astimezone(ZoneInfo(zone))
+
+
+async def test_the_synthetic_feed_on_a_calendar_closes_for_its_break_on_the_wall_clock() -> None:
+    """A calendar with a two-second break starting two seconds from now: subscribers
+    get closed at its start and live at its end (the market timer on the wall clock),
+    the synthetic feed sends nothing in between, and stopping the service cancels the
+    timer."""
+    zone, local = _midday_zone()
+    start = (local + timedelta(seconds=2)).replace(microsecond=0) + timedelta(seconds=1)
+    end = start + timedelta(seconds=2)
+    cal = {"tz": zone, "roll": "00:00", "trading_days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+           "holidays": [], "breaks": [f"{start:%H:%M:%S}-{end:%H:%M:%S}"]}  # fmt: skip
+    cfg = config(
+        market={"calendars": {"soon": cal}},
+        feeds=[{"type": "synthetic", "symbols": ["EURUSD"], "rate": 200.0, "calendar": "soon"}],
+    )
+    async with running(cfg) as srv, client(srv.ws_url) as c:
+        await c.send({"op": "subscribe", "symbols": ["EURUSD"]})
+        snap = await c.until(lambda m: m["type"] == "snapshot")
+        assert snap["next_close"] == us(start)
+        closed = await c.until(lambda m: m["type"] == "status", timeout=10)
+        assert (closed["status"], closed["next_open"]) == ("closed", us(end))
+        assert closed["ts"] >= us(start)  # sent at the close, not before
+        during = []
+        while True:
+            m = await c.next(timeout=10)
+            if m["type"] == "status":
+                break
+            during.append(m)
+        assert (m["status"], m["ts"] >= us(end)) == ("live", True)
+        assert not [u for u in during if u["type"] == "update" and us(start) <= u["ts"] < us(end)]
+        await c.until(lambda m: m["type"] == "update" and m["ts"] >= us(end))  # ticking again
+        timer = srv.service.market_timer
+        assert timer is not None and timer._handle is not None
+        await srv.stop()
+        assert timer._handle is None
