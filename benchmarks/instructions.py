@@ -9,7 +9,10 @@ The workload is the default shape in process: 100 synthetic symbols at 2,000
 ticks/s for 2 s of market time, 500 outboxes × 10 symbols, drained every 5 ms of
 market time as the flusher would. Variants switch on what the default config adds
 on the hot path; each new capability adds one (the budget is +10% per delivered
-message, docs/benchmarks.md).
+message, docs/benchmarks.md). ``daystats``: the trading day's market hook with
+daily statistics on the FX calendar; ``crosses``: that plus EURJPY and EURGBP
+derived from their legs (the feed no longer sends them, as with a feed of USD
+pairs), so "per tick" is per tick the feed delivers, the derived ticks' cost included.
 
     python -m benchmarks.instructions [variant ...]
 """
@@ -23,8 +26,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = 2.0
@@ -32,8 +36,15 @@ CLIENTS = 500
 K = 10
 
 
-def _workload(variant: str) -> Callable[[], None]:
-    """Build the core for ``variant``; return the function that runs the ticks through it."""
+START_US = 1_700_000_000_000_000  # Tuesday 2023-11-14 17:13 New York: the FX market is open
+
+
+def _workload(variant: str) -> tuple[Callable[[], None], Callable[[], tuple[int, int, int]]]:
+    """Build the core for ``variant``; return the function that runs the ticks through it,
+    and one that says how many ticks the feed delivered, how many were applied (derived
+    ones included) and how many messages were taken since."""
+    import numpy as np
+
     from benchmarks.core import _batches
     from feeds.catalog import spec, universe
     from feeds.sink import FeedSink
@@ -50,15 +61,18 @@ def _workload(variant: str) -> Callable[[], None]:
     hub = Hub(len(table))
     encoder = QuoteEncoder(table)
     stats = FanoutStats()
-    start_us = 1_700_000_000_000_000
+    start_us = START_US
     ingest = Ingest(table, hub, encoder, clock=lambda: 1.0, wall_ns=lambda: start_us * 1000)
-    VARIANTS[variant](ingest)
-    sink = FeedSink(ingest, FeedStats("bench"))
+    derived = VARIANTS[variant](ingest) or ()
+    feed = FeedStats("bench")
+    sink = FeedSink(ingest, feed)
     boxes = [Outbox(encoder.update, stats) for _ in range(CLIENTS)]
     for i, box in enumerate(boxes):
         for j in range(K):
             hub.add((i * K + j) % len(table), box)
     batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1, start_us=start_us), SECONDS, 0.005)
+    if derived:  # the feed does not send what the service derives
+        batches = [b.take(~np.isin(b.sid, list(derived))) for b in batches]
 
     def run() -> None:
         for batch in batches:
@@ -66,19 +80,64 @@ def _workload(variant: str) -> Callable[[], None]:
             for box in boxes:
                 box.take_frame()
 
-    return run
+    def counts() -> tuple[int, int, int]:
+        market = ingest.market
+        derived = sum(getattr(market, "cross_ticks", {}).values()) if market is not None else 0
+        return feed.ingested, feed.ingested + derived, stats.messages_sent
+
+    return run, counts
 
 
-def _base(ingest: object) -> None:
+def _base(ingest: Any) -> None:
     """Quotes only: table, encode once, hub, outboxes (metrics counters on)."""
 
 
-#: variant name -> what it switches on in the ingest path.
-VARIANTS: dict[str, Callable[[object], None]] = {"base": _base}
+def _market(ingest: Any, crosses: Sequence[str]) -> list[int]:
+    from feeds.catalog import spec
+    from ticker.core.calendar import FX, Calendar
+    from ticker.core.crosses import CrossEngine, parse_cross
+    from ticker.core.daystats import DailyStats
+    from ticker.core.market import LiveMarket
+    from ticker.core.markettime import WallTime
+
+    table = ingest.table
+    cals = [Calendar(FX)] * len(table)
+    defs = [parse_cross(c) for c in crosses]
+    engine = CrossEngine(defs, table.ids, table.decimals) if defs else None
+    times = [WallTime(lambda: START_US)] * len(table)
+    stats = DailyStats(cals, table.decimals)
+    market = LiveMarket(table, cals, times, stats, engine)
+    market.attach(ingest)
+    market.due(1.0)
+    derived = [table.ids[d.symbol] for d in defs]
+    # The steady state: the day began before the measured ticks (at each symbol's model
+    # level), so a symbol's first day message is not counted; new highs and lows are.
+    for sid, symbol in enumerate(table.symbols):
+        if sid not in derived:
+            stats.on_tick(sid, START_US - 1, round(spec(symbol).level, table.decimals[sid]))
+    return derived
+
+
+def _daystats(ingest: Any) -> None:
+    """base + the market hook: daily statistics (FX calendar), status held by the calendar."""
+    _market(ingest, ())
+
+
+def _crosses(ingest: Any) -> list[int]:
+    """daystats + EURJPY = EURUSD * USDJPY and EURGBP = EURUSD / GBPUSD derived on every leg tick."""
+    return _market(ingest, ("EURJPY = EURUSD * USDJPY", "EURGBP = EURUSD / GBPUSD"))
+
+
+#: variant name -> what it switches on in the ingest path (and the symbols it derives).
+VARIANTS: dict[str, Callable[[Any], Sequence[int] | None]] = {
+    "base": _base,
+    "daystats": _daystats,
+    "crosses": _crosses,
+}
 
 
 def _child(variant: str, run: bool) -> None:
-    work = _workload(variant)
+    work, _ = _workload(variant)
     if run:
         work()
 
@@ -101,17 +160,13 @@ def _count(variant: str, run: bool) -> int:
     return int(m.group(1))
 
 
-def measure(variant: str) -> tuple[int, int, int]:
-    """(instructions of the workload, ticks, deliveries) for one variant."""
-    from benchmarks.core import _batches
-    from feeds.catalog import spec, universe
-    from feeds.synthetic.market import SyntheticMarket
-
-    specs = [spec(s) for s in universe()[:100]]
-    batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1), SECONDS, 0.005)
-    ticks = sum(len(b) for b in batches)
-    deliveries = ticks * CLIENTS * K // 100
-    return _count(variant, True) - _count(variant, False), ticks, deliveries
+def measure(variant: str) -> tuple[int, int, int, int]:
+    """(instructions of the workload, ticks the feed delivered, ticks applied, messages
+    delivered) for one variant; the counts come from the same workload without callgrind."""
+    work, counts = _workload(variant)
+    work()
+    ticks, applied, deliveries = counts()
+    return _count(variant, True) - _count(variant, False), ticks, applied, deliveries
 
 
 def table(variants: list[str]) -> list[str]:
@@ -119,16 +174,20 @@ def table(variants: list[str]) -> list[str]:
         f"Instructions executed by the pure core (callgrind; {CLIENTS} outboxes × {K} of 100 symbols, "
         f"2,000 ticks/s for {SECONDS:g} s of market time, drained every 5 ms):",
         "",
-        "| variant | instructions | per tick (incl. fan-out) | per delivery | vs base |",
-        "|---|---|---|---|---|",
+        "| variant | instructions | feed ticks | applied ticks | deliveries | per feed tick (incl. fan-out) "
+        "| per applied tick | per delivery | vs base: feed tick | applied tick | delivery |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    base: float | None = None
+    base: tuple[float, float, float] | None = None
     for v in variants:
-        instr, ticks, deliveries = measure(v)
-        per_delivery = instr / deliveries
-        base = per_delivery if v == "base" else base
-        rel = f"{(per_delivery / base - 1) * 100:+.1f}%" if base and v != "base" else ""
-        lines.append(f"| {v} | {instr:,} | {instr / ticks:,.0f} | {per_delivery:,.0f} | {rel} |")
+        instr, ticks, applied, deliveries = measure(v)
+        per = (instr / ticks, instr / applied, instr / deliveries)
+        base = per if v == "base" else base
+        rel = [f"{(p / b - 1) * 100:+.1f}%" if base and v != "base" else "" for p, b in zip(per, base or per, strict=True)]
+        lines.append(
+            f"| {v} | {instr:,} | {ticks:,} | {applied:,} | {deliveries:,} | {per[0]:,.0f} | {per[1]:,.0f} "
+            f"| {per[2]:,.0f} | {' | '.join(rel)} |"
+        )
     return lines
 
 
