@@ -63,10 +63,11 @@ def _workload(variant: str) -> tuple[Callable[[], None], Callable[[], tuple[int,
     stats = FanoutStats()
     start_us = START_US
     ingest = Ingest(table, hub, encoder, clock=lambda: 1.0, wall_ns=lambda: start_us * 1000)
+    ingest_only = variant.startswith("ingest-")
     derived = VARIANTS[variant](ingest) or ()
     feed = FeedStats("bench")
     sink = FeedSink(ingest, feed)
-    boxes = [Outbox(encoder.update, stats) for _ in range(CLIENTS)]
+    boxes = [] if ingest_only else [Outbox(encoder.update, stats) for _ in range(CLIENTS)]
     for i, box in enumerate(boxes):
         for j in range(K):
             hub.add((i * K + j) % len(table), box)
@@ -129,10 +130,15 @@ def _crosses(ingest: Any) -> list[int]:
 
 
 #: variant name -> what it switches on in the ingest path (and the symbols it derives).
+#: ``ingest-*``: the same with nobody subscribed, so no encoding and no fan-out: the
+#: cost of applying a tick alone (deliveries are 0, so only per-tick figures mean much).
 VARIANTS: dict[str, Callable[[Any], Sequence[int] | None]] = {
     "base": _base,
     "daystats": _daystats,
     "crosses": _crosses,
+    "ingest-base": _base,
+    "ingest-daystats": _daystats,
+    "ingest-crosses": _crosses,
 }
 
 
@@ -178,12 +184,15 @@ def table(variants: list[str]) -> list[str]:
         "| per applied tick | per delivery | vs base: feed tick | applied tick | delivery |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    base: tuple[float, float, float] | None = None
+    bases: dict[str, tuple[float, float, float]] = {}
     for v in variants:
         instr, ticks, applied, deliveries = measure(v)
-        per = (instr / ticks, instr / applied, instr / deliveries)
-        base = per if v == "base" else base
-        rel = [f"{(p / b - 1) * 100:+.1f}%" if base and v != "base" else "" for p, b in zip(per, base or per, strict=True)]
+        per = (instr / ticks, instr / applied, instr / max(deliveries, 1))
+        ref = "ingest-base" if v.startswith("ingest-") else "base"
+        if v == ref:
+            bases[ref] = per
+        base = bases.get(ref)
+        rel = [f"{(p / b - 1) * 100:+.1f}%" if base and v != ref else "" for p, b in zip(per, base or per, strict=True)]
         lines.append(
             f"| {v} | {instr:,} | {ticks:,} | {applied:,} | {deliveries:,} | {per[0]:,.0f} | {per[1]:,.0f} "
             f"| {per[2]:,.0f} | {' | '.join(rel)} |"
@@ -204,7 +213,10 @@ def main() -> None:
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         p.error(f"unknown variant(s) {', '.join(sorted(unknown))}; known: {', '.join(VARIANTS)}")
-    for line in table(["base", *[v for v in variants if v != "base"]]):
+    ordered = sorted(variants, key=lambda v: (v.startswith("ingest-"), v not in ("base", "ingest-base")))
+    if any(v.startswith("ingest-") for v in ordered) and "ingest-base" not in ordered:
+        ordered.insert(next(i for i, v in enumerate(ordered) if v.startswith("ingest-")), "ingest-base")
+    for line in table(["base", *[v for v in ordered if v != "base"]]):
         print(line, flush=True)
 
 
