@@ -293,3 +293,19 @@ def test_a_market_on_a_replay_clock_closes_when_the_replay_reaches_friday_1700()
     rt.reach(FRI_CLOSE)
     w.market.due(1.0)
     assert w.status("EURUSD") is Status.CLOSED
+
+
+def test_a_restarted_feed_process_continues_the_days_statistics_from_the_bus() -> None:
+    before = World([("EURUSD", 5)], at=ny(2024, 3, 12, 9))
+    before.at(ny(2024, 3, 12, 9))
+    before.tick("EURUSD", 1.0900, 1.0902, ny(2024, 3, 12, 9))
+    before.tick("EURUSD", 1.0950, 1.0952, ny(2024, 3, 12, 10))
+    extra = before.market.bus_extra(0)  # what the state hash keeps
+    after = World([("EURUSD", 5)], at=ny(2024, 3, 12, 11))
+    after.market.restore(0, extra)
+    after.at(ny(2024, 3, 12, 11))
+    after.tick("EURUSD", 1.0890, 1.0892, ny(2024, 3, 12, 11))
+    (upd,) = [m for m in after.sent() if m["type"] == "update"]
+    assert upd["day"] == {"low": 1.089}  # the same day goes on: no day message, a new low
+    s = after.market.stats.get(0) if after.market.stats else None
+    assert s is not None and (s.open, s.high, s.low, s.ticks) == (1.09, 1.095, 1.089, 3)
