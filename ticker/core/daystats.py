@@ -286,6 +286,10 @@ class DailyStats:
         at = int(sel.min()) if len(sel) else _NEVER
         return None if at >= _NEVER else at
 
+    def range(self, sid: int) -> tuple[float, float, float]:
+        """The day's (open, high, low) so far, NaN before its first tick."""
+        return self._open[sid], self._high[sid], self._low[sid]
+
     def set_prev_close(self, sid: int, price: float) -> None:
         """Give the previous close when it is known from elsewhere (a feed's daily data)."""
         self._prev[sid] = price

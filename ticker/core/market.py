@@ -101,12 +101,11 @@ class Derived:
 class Group:
     """Symbols sharing a calendar and a time base: they open, close and roll together."""
 
-    __slots__ = ("index", "calendar", "time", "sids", "quoted", "open", "next_change", "next_event", "ready")
+    __slots__ = ("calendar", "time", "sids", "quoted", "open", "next_change", "next_event", "ready")
 
     def __init__(
-        self, index: int, calendar: Calendar, time: MarketTime, sids: Sequence[int], quoted: Sequence[int]
+        self, calendar: Calendar, time: MarketTime, sids: Sequence[int], quoted: Sequence[int]
     ) -> None:
-        self.index = index
         self.calendar = calendar
         self.time = time
         #: Every symbol of the group (crosses too: they roll with it).
@@ -163,16 +162,16 @@ class Market:
 
     def day_fields(self, sid: int, mask: int) -> dict[str, Any]:
         """The ``day`` field of an update: the statistics named by ``mask``'s day bits."""
-        stats = self.stats
         out: dict[str, Any] = {}
-        if stats is None:
+        if self.stats is None:
             return out
+        o, h, lo = self.stats.range(sid)
         if mask & UPDATE_OPEN:
-            out["open"] = _num(stats._open[sid])
+            out["open"] = _num(o)
         if mask & UPDATE_HIGH:
-            out["high"] = _num(stats._high[sid])
+            out["high"] = _num(h)
         if mask & UPDATE_LOW:
-            out["low"] = _num(stats._low[sid])
+            out["low"] = _num(lo)
         return out
 
     def snapshot_fields(self, sid: int, out: dict[str, Any]) -> None:
@@ -298,17 +297,16 @@ class LiveMarket(Market):
         self._on_open = on_open
         #: Called when an event moved earlier than the timer knows (a first tick made a roll due).
         self.on_schedule: Callable[[], None] | None = None
-        keys: dict[tuple[int, str], list[int]] = {}
-        time_of: dict[int, MarketTime] = {}
+        keys: dict[tuple[int, int], list[int]] = {}
+        of_id: dict[int, Any] = {}
         for sid, (cal, tb) in enumerate(zip(calendars, times, strict=True)):
-            keys.setdefault((id(tb), cal.name), []).append(sid)
-            time_of[id(tb)] = tb
-        cal_of = {c.name: c for c in calendars}
+            keys.setdefault((id(tb), id(cal)), []).append(sid)
+            of_id[id(tb)], of_id[id(cal)] = tb, cal
         self.groups: list[Group] = []
         self.group_of = [0] * len(table)
-        for i, ((tid, name), sids) in enumerate(keys.items()):
+        for i, ((tid, cid), sids) in enumerate(keys.items()):
             quoted = [s for s in sids if s not in self.derived]
-            self.groups.append(Group(i, cal_of[name], time_of[tid], sids, quoted))
+            self.groups.append(Group(of_id[cid], of_id[tid], sids, quoted))
             for s in sids:
                 self.group_of[s] = i
         #: Per symbol: held closed by the calendar (crosses never: theirs is derived).
