@@ -314,6 +314,10 @@ class LiveMarket(Market):
         for d in derived:
             for leg in d.legs:
                 self.legs[leg] = True
+        #: Per leg: the crosses its tick recomputes.
+        self._dependents = (
+            {leg: engine.dependents(leg) for leg in range(len(table)) if self.legs[leg]} if engine else {}
+        )
         #: Market transitions by (calendar name, "open" | "close").
         self.transitions: dict[tuple[str, str], int] = {}
         #: Per cross: leg ticks that recomputed it, and the ticks it made (applied).
@@ -445,12 +449,15 @@ class LiveMarket(Market):
             return
         table = self.table
         status = self._status
-        changed = dict(engine.set_leg_status(sid, status[sid]))
-        for c in engine.dependents(sid):
-            self.computations[c] += 1
+        moved = engine.set_leg_status(sid, status[sid])  # [] unless the leg's status changed
+        changed = dict(moved) if moved else None
+        computations = self.computations
+        for c in self._dependents[sid]:
+            computations[c] += 1
         for q in engine.on_leg(sid, self._bid[sid], self._ask[sid], self._ts[sid]):
             csid = q.sid
-            changed.pop(csid, None)
+            if changed is not None:
+                changed.pop(csid, None)
             before = status[csid]
             m = table.apply(csid, q.bid, q.ask, _NAN, _NAN, q.ts, now)
             if m < 0:
@@ -462,8 +469,9 @@ class LiveMarket(Market):
                 m |= STATUS
             self.cross_ticks[csid] += 1
             ingest.publish_applied(csid, m, now)
-        for csid, st in changed.items():  # status changed, price did not
-            self._set(csid, st, now)
+        if changed:
+            for csid, st in changed.items():  # status changed, price did not
+                self._set(csid, st, now)
 
     def status_changed(self, sid: int, now: float) -> None:
         engine = self.crosses
