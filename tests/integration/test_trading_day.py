@@ -161,12 +161,12 @@ def _midday_zone() -> tuple[str, datetime]:
 
 
 async def test_the_synthetic_feed_on_a_calendar_closes_for_its_break_on_the_wall_clock() -> None:
-    """A calendar with a two-second break starting two seconds from now: subscribers
+    """A calendar with a two-second break starting a few seconds from now: subscribers
     get closed at its start and live at its end (the market timer on the wall clock),
     the synthetic feed sends nothing in between, and stopping the service cancels the
     timer."""
     zone, local = _midday_zone()
-    start = (local + timedelta(seconds=2)).replace(microsecond=0) + timedelta(seconds=1)
+    start = (local + timedelta(seconds=4)).replace(microsecond=0) + timedelta(seconds=1)  # after start-up
     end = start + timedelta(seconds=2)
     cal = {"tz": zone, "roll": "00:00", "trading_days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
            "holidays": [], "breaks": [f"{start:%H:%M:%S}-{end:%H:%M:%S}"]}  # fmt: skip
@@ -178,7 +178,7 @@ async def test_the_synthetic_feed_on_a_calendar_closes_for_its_break_on_the_wall
         await c.send({"op": "subscribe", "symbols": ["EURUSD"]})
         snap = await c.until(lambda m: m["type"] == "snapshot")
         assert snap["next_close"] == us(start)
-        closed = await c.until(lambda m: m["type"] == "status", timeout=10)
+        closed = await c.until(lambda m: m["type"] == "status" and m["status"] != "live", timeout=10)
         assert (closed["status"], closed["next_open"]) == ("closed", us(end))
         assert closed["ts"] >= us(start)  # sent at the close, not before
         during = []

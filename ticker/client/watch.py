@@ -100,7 +100,8 @@ def render(client: Client, state: WatchState, now: float) -> Group:
         f"  {client.url}",
         (f"  reconnects {client.reconnects}" if client.reconnects else "", "dim"),
     )
-    table = Table(expand=False, header_style="bold", box=None, padding=(0, 1))
+    # One space between columns (not two): the eleven columns fit an 80-column terminal.
+    table = Table(expand=False, header_style="bold", box=None, padding=(0, 1, 0, 0))
     columns = ("Symbol", "Bid", "Ask", "Spread", "Chg %", "Upd/s", "Latency", "p99 5s", "Gaps", "Age",
                "Status")  # fmt: skip
     for name in columns:
