@@ -28,6 +28,9 @@ RUN groupadd --system --gid 10001 ticker \
        --shell /usr/sbin/nologin ticker
 COPY --from=build /opt/ticker /opt/ticker
 COPY config/default.toml /etc/ticker/ticker.toml
+# Market hours need the zone database (zoneinfo): bookworm's slim image carries Debian's
+# tzdata; a base without it fails the build here rather than the service at start.
+RUN ["/opt/ticker/bin/python", "-c", "import zoneinfo; zoneinfo.ZoneInfo('America/New_York'); zoneinfo.ZoneInfo('UTC')"]
 # Listening on all interfaces is what a container needs (the default config says 127.0.0.1).
 ENV PATH=/opt/ticker/bin:$PATH \
     TICKER_CONFIG=/etc/ticker/ticker.toml \

@@ -9,8 +9,14 @@ The workload is the default shape in process: 100 synthetic symbols at 2,000
 ticks/s for 2 s of market time, 500 outboxes × 10 symbols, drained every 5 ms of
 market time as the flusher would. Variants switch on what the default config adds
 on the hot path; each new capability adds one (the budget is +10% per delivered
-message, docs/benchmarks.md). A variant may return a function that is handed the
-outboxes once they exist (to subscribe them to more than quotes).
+message, docs/benchmarks.md). ``bars``: bars at the defaults, nobody subscribed;
+``bars_fanout``: every outbox also follows the 1m bars of its symbols; ``ring``: the
+resume ring at the defaults, full; ``daystats``: the trading day's market hook with
+daily statistics on the FX calendar; ``crosses``: that plus EURJPY and EURGBP
+derived from their legs (the feed no longer sends them, as with a feed of USD
+pairs), so "per tick" is per tick the feed delivers, the derived ticks' cost included;
+``default``: what the default config turns on together (bars, the resume ring, daily
+statistics).
 
     python -m benchmarks.instructions [variant ...]
 """
@@ -24,9 +30,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = 2.0
@@ -34,8 +40,15 @@ CLIENTS = 500
 K = 10
 
 
-def _workload(variant: str) -> Callable[[], None]:
-    """Build the core for ``variant``; return the function that runs the ticks through it."""
+START_US = 1_700_000_000_000_000  # Tuesday 2023-11-14 17:13 New York: the FX market is open
+
+
+def _workload(variant: str) -> tuple[Callable[[], None], Callable[[], tuple[int, int, int]]]:
+    """Build the core for ``variant``; return the function that runs the ticks through it,
+    and one that says how many ticks the feed delivered, how many were applied (derived
+    ones included) and how many messages were taken since."""
+    import numpy as np
+
     from benchmarks.core import _batches
     from feeds.catalog import spec, universe
     from feeds.sink import FeedSink
@@ -52,17 +65,22 @@ def _workload(variant: str) -> Callable[[], None]:
     hub = Hub(len(table))
     encoder = QuoteEncoder(table)
     stats = FanoutStats()
-    start_us = 1_700_000_000_000_000
+    start_us = START_US
     ingest = Ingest(table, hub, encoder, clock=lambda: 1.0, wall_ns=lambda: start_us * 1000)
-    attach = VARIANTS[variant](ingest)
-    sink = FeedSink(ingest, FeedStats("bench"))
-    boxes = [Outbox(encoder.update, stats) for _ in range(CLIENTS)]
+    ingest_only = variant.startswith("ingest-")
+    setup = VARIANTS[variant](ingest) or Setup()
+    derived = setup.derived
+    feed = FeedStats("bench")
+    sink = FeedSink(ingest, feed)
+    boxes = [] if ingest_only else [Outbox(encoder.update, stats) for _ in range(CLIENTS)]
     for i, box in enumerate(boxes):
         for j in range(K):
             hub.add((i * K + j) % len(table), box)
-    if attach is not None:
-        attach(boxes)
+    if setup.attach is not None:
+        setup.attach(boxes)
     batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1, start_us=start_us), SECONDS, 0.005)
+    if derived:  # the feed does not send what the service derives
+        batches = [b.take(~np.isin(b.sid, list(derived))) for b in batches]
 
     def run() -> None:
         for batch in batches:
@@ -70,15 +88,62 @@ def _workload(variant: str) -> Callable[[], None]:
             for box in boxes:
                 box.take_frame()
 
-    return run
+    def counts() -> tuple[int, int, int]:
+        market = ingest.market
+        derived = sum(getattr(market, "cross_ticks", {}).values()) if market is not None else 0
+        return feed.ingested, feed.ingested + derived, stats.messages_sent
+
+    return run, counts
 
 
-Attach = Callable[[list[Any]], None]
+class Setup(NamedTuple):
+    """What a variant adds beyond the ingest path it configures."""
+
+    #: Symbols the service derives (the feed does not send them).
+    derived: Sequence[int] = ()
+    #: Called with the outboxes once they exist (to subscribe them to more than quotes).
+    attach: Callable[[list[Any]], None] | None = None
 
 
-def _base(ingest: Any) -> Attach | None:
+def _base(ingest: Any) -> Setup | None:
     """Quotes only: table, encode once, hub, outboxes (metrics counters on)."""
+
+
+def _market(ingest: Any, crosses: Sequence[str]) -> list[int]:
+    from feeds.catalog import spec
+    from ticker.core.calendar import FX, Calendar
+    from ticker.core.crosses import CrossEngine, parse_cross
+    from ticker.core.daystats import DailyStats
+    from ticker.core.market import LiveMarket
+    from ticker.core.markettime import WallTime
+
+    table = ingest.table
+    cals = [Calendar(FX)] * len(table)
+    defs = [parse_cross(c) for c in crosses]
+    engine = CrossEngine(defs, table.ids, table.decimals) if defs else None
+    times = [WallTime(lambda: START_US)] * len(table)
+    stats = DailyStats(cals, table.decimals)
+    market = LiveMarket(table, cals, times, stats, engine)
+    market.attach(ingest)
+    market.due(1.0)
+    derived = [table.ids[d.symbol] for d in defs]
+    # The steady state: the day began before the measured ticks (at each symbol's model
+    # level), so a symbol's first day message is not counted; new highs and lows are.
+    for sid, symbol in enumerate(table.symbols):
+        if sid not in derived:
+            stats.on_tick(sid, START_US - 1, round(spec(symbol).level, table.decimals[sid]))
+    return derived
+
+
+def _daystats(ingest: Any) -> Setup | None:
+    """base + the market hook: daily statistics (FX calendar), status held by the calendar."""
+    _market(ingest, ())
     return None
+
+
+def _crosses(ingest: Any) -> Setup | None:
+    """daystats + EURJPY = EURUSD * USDJPY and EURGBP = EURUSD / GBPUSD derived on every leg tick."""
+    return Setup(derived=_market(ingest, ("EURJPY = EURUSD * USDJPY", "EURGBP = EURUSD / GBPUSD")))
 
 
 def _bar_fanout(ingest: Any) -> Any:
@@ -99,13 +164,13 @@ def _bar_fanout(ingest: Any) -> Any:
     return fanout
 
 
-def _bars(ingest: Any) -> Attach | None:
+def _bars(ingest: Any) -> Setup | None:
     """Bars on at the defaults, nobody subscribed to them (the quote workload's cost)."""
     _bar_fanout(ingest)
     return None
 
 
-def _bars_subscribed(ingest: Any) -> Attach | None:
+def _bars_subscribed(ingest: Any) -> Setup | None:
     """Bars on, and every outbox also follows the 1m bars of its 10 symbols (a chart
     per symbol): forming updates merge per series per frame."""
     fanout = _bar_fanout(ingest)
@@ -117,10 +182,10 @@ def _bars_subscribed(ingest: Any) -> Attach | None:
             for j in range(K):
                 fanout.add(fanout.key((i * K + j) % n, "1m"), box)
 
-    return attach
+    return Setup(attach=attach)
 
 
-def _ring(ingest: Any) -> Attach | None:
+def _ring(ingest: Any) -> Setup | None:
     """Plus the resume ring at the defaults (``resume.max_updates`` 1000, ``max_age_s`` 120),
     already full, as it is once each symbol has ticked 1000 times: every append then also
     drops the oldest entry (the steady state; filling it is part of the build, not counted)."""
@@ -138,17 +203,35 @@ def _ring(ingest: Any) -> Attach | None:
     return None
 
 
-#: variant name -> what it switches on in the ingest path.
-VARIANTS: dict[str, Callable[[Any], Attach | None]] = {
+
+def _default(ingest: Any) -> Setup | None:
+    """What the default config turns on together: bars (nobody subscribed), the resume
+    ring and daily statistics."""
+    _bars(ingest)
+    _ring(ingest)
+    _daystats(ingest)
+    return None
+
+
+#: variant name -> what it switches on in the ingest path (and the symbols it derives).
+#: ``ingest-*``: the same with nobody subscribed, so no encoding and no fan-out: the
+#: cost of applying a tick alone (deliveries are 0, so only per-tick figures mean much).
+VARIANTS: dict[str, Callable[[Any], Setup | None]] = {
     "base": _base,
     "bars": _bars,
     "bars_fanout": _bars_subscribed,
     "ring": _ring,
+    "daystats": _daystats,
+    "crosses": _crosses,
+    "default": _default,
+    "ingest-base": _base,
+    "ingest-daystats": _daystats,
+    "ingest-crosses": _crosses,
 }
 
 
 def _child(variant: str, run: bool) -> None:
-    work = _workload(variant)
+    work, _ = _workload(variant)
     if run:
         work()
 
@@ -163,7 +246,10 @@ def _count(variant: str, run: bool) -> int:
             valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
             sys.executable, "-m", "benchmarks.instructions", "--child", variant,
         ] + (["--run"] if run else [])  # fmt: skip
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        # One BLAS thread: numpy's OpenBLAS workers spin while idle, and callgrind counts
+        # their instructions too (ingest-base measured 56.6M and 78.7M in two runs with
+        # them, 81.49M in both without).
+        env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, check=True)
     m = re.search(r"Collected : (\d+)", proc.stderr)
     if m is None:
@@ -171,17 +257,13 @@ def _count(variant: str, run: bool) -> int:
     return int(m.group(1))
 
 
-def measure(variant: str) -> tuple[int, int, int]:
-    """(instructions of the workload, ticks, deliveries) for one variant."""
-    from benchmarks.core import _batches
-    from feeds.catalog import spec, universe
-    from feeds.synthetic.market import SyntheticMarket
-
-    specs = [spec(s) for s in universe()[:100]]
-    batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1), SECONDS, 0.005)
-    ticks = sum(len(b) for b in batches)
-    deliveries = ticks * CLIENTS * K // 100
-    return _count(variant, True) - _count(variant, False), ticks, deliveries
+def measure(variant: str) -> tuple[int, int, int, int]:
+    """(instructions of the workload, ticks the feed delivered, ticks applied, messages
+    delivered) for one variant; the counts come from the same workload without callgrind."""
+    work, counts = _workload(variant)
+    work()
+    ticks, applied, deliveries = counts()
+    return _count(variant, True) - _count(variant, False), ticks, applied, deliveries
 
 
 def table(variants: list[str]) -> list[str]:
@@ -189,16 +271,23 @@ def table(variants: list[str]) -> list[str]:
         f"Instructions executed by the pure core (callgrind; {CLIENTS} outboxes × {K} of 100 symbols, "
         f"2,000 ticks/s for {SECONDS:g} s of market time, drained every 5 ms):",
         "",
-        "| variant | instructions | per tick (incl. fan-out) | per delivery | vs base |",
-        "|---|---|---|---|---|",
+        "| variant | instructions | feed ticks | applied ticks | deliveries | per feed tick (incl. fan-out) "
+        "| per applied tick | per delivery | vs base: feed tick | applied tick | delivery |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    base: float | None = None
+    bases: dict[str, tuple[float, float, float]] = {}
     for v in variants:
-        instr, ticks, deliveries = measure(v)
-        per_delivery = instr / deliveries
-        base = per_delivery if v == "base" else base
-        rel = f"{(per_delivery / base - 1) * 100:+.1f}%" if base and v != "base" else ""
-        lines.append(f"| {v} | {instr:,} | {instr / ticks:,.0f} | {per_delivery:,.0f} | {rel} |")
+        instr, ticks, applied, deliveries = measure(v)
+        per = (instr / ticks, instr / applied, instr / max(deliveries, 1))
+        ref = "ingest-base" if v.startswith("ingest-") else "base"
+        if v == ref:
+            bases[ref] = per
+        base = bases.get(ref)
+        rel = [f"{(p / b - 1) * 100:+.1f}%" if base and v != ref else "" for p, b in zip(per, base or per, strict=True)]
+        lines.append(
+            f"| {v} | {instr:,} | {ticks:,} | {applied:,} | {deliveries:,} | {per[0]:,.0f} | {per[1]:,.0f} "
+            f"| {per[2]:,.0f} | {' | '.join(rel)} |"
+        )
     return lines
 
 
@@ -215,7 +304,10 @@ def main() -> None:
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         p.error(f"unknown variant(s) {', '.join(sorted(unknown))}; known: {', '.join(VARIANTS)}")
-    for line in table(["base", *[v for v in variants if v != "base"]]):
+    ordered = sorted(variants, key=lambda v: (v.startswith("ingest-"), v not in ("base", "ingest-base")))
+    if any(v.startswith("ingest-") for v in ordered) and "ingest-base" not in ordered:
+        ordered.insert(next(i for i, v in enumerate(ordered) if v.startswith("ingest-")), "ingest-base")
+    for line in table(["base", *[v for v in ordered if v != "base"]]):
         print(line, flush=True)
 
 

@@ -10,14 +10,15 @@ runner's job, so an adapter holds no task bookkeeping of its own.
 from __future__ import annotations
 
 import abc
-import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from ticker.core.batch import TickBatch
+from ticker.core.calendar import Calendar
+from ticker.core.markettime import MarketTime
 from ticker.core.model import Instrument, Tick
 
 
@@ -43,31 +44,31 @@ class TickSink(Protocol):
         stale now rather than when the staleness timer notices."""
 
 
-class TimeBase(enum.Enum):
-    """What a feed's tick times are, for what runs on them (bars close on a timer).
-
-    ``live``: a live market's times, on the wall clock. ``demo``: stamped by the feed
-    as it plays (a synthetic market, a replay with ``timestamps = "now"``): on the
-    wall clock, in a market that never closes. ``recorded``: a recording's own times
-    (a replay with ``timestamps = "original"``): the feed's own clock, which runs at
-    its ``speed``."""
-
-    LIVE = "live"
-    DEMO = "demo"
-    RECORDED = "recorded"
-
-
 class Feed(abc.ABC):
     """A source of ticks with a name and a fixed set of instruments."""
 
-    #: How this feed's tick times relate to the wall clock.
-    time_base: TimeBase = TimeBase.LIVE
-    #: For a recorded time base: how many times faster than real time the recording
-    #: plays (0: as fast as the service takes it).
-    speed: float = 1.0
+    #: The calendar of the feed's symbols when its config gives none
+    #: (``calendar = ""``): ``"auto"`` (each symbol's class: metals, crypto, fx) or
+    #: a calendar name. Always open unless a feed type says otherwise, so a feed
+    #: that knows nothing of market hours behaves as before they existed.
+    default_calendar = "always"
 
     def __init__(self, name: str) -> None:
         self.name = name
+        #: The clock the feed's market hours run on; None: the wall clock. A replay
+        #: with original timestamps has its own (:class:`~ticker.core.markettime.ReplayTime`).
+        self.time_base: MarketTime | None = None
+
+    def use_calendars(self, calendars: Sequence[Calendar]) -> None:
+        """The service tells the feed each instrument's calendar (in
+        :meth:`instruments` order) before it runs; a feed that makes up its own
+        ticks (synthetic) produces none while a market is closed."""
+        return None
+
+    def previous_closes(self) -> Mapping[str, float]:
+        """Yesterday's closing bid per symbol when the feed knows it before it starts
+        (the daily change then shows from the first tick); none by default."""
+        return {}
 
     @abc.abstractmethod
     def instruments(self) -> Sequence[Instrument]:

@@ -7,6 +7,7 @@ late-2025 ballpark figures; the point is realism of shape, not of value.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import permutations
 
@@ -32,6 +33,16 @@ CROSSES = (
     "NZDJPY", "NZDCAD", "NZDCHF", "CADCHF",
 )  # fmt: skip
 METALS = ("XAUUSD", "XAGUSD")
+#: Metal codes: a symbol starting with one trades on the metals calendar.
+METAL_CODES = ("XAU", "XAG", "XPT", "XPD")
+#: Common crypto-asset codes (bases and stablecoin quotes): a symbol containing one
+#: trades around the clock. Feeds of crypto venues say so themselves; this covers
+#: generic feeds and replays (``BTCUSD``, ``ETH-USD``, ``SOLUSDT``).
+CRYPTO_CODES = frozenset({
+    "BTC", "XBT", "ETH", "SOL", "XRP", "ADA", "DOGE", "LTC", "BCH", "DOT", "AVAX", "LINK", "MATIC",
+    "POL", "TRX", "XLM", "ATOM", "UNI", "ETC", "FIL", "NEAR", "APT", "ARB", "OP", "SHIB", "TON",
+    "BNB", "USDT", "USDC", "DAI",
+})  # fmt: skip
 DEFAULT_SYMBOLS: tuple[str, ...] = MAJORS + CROSSES + METALS
 
 #: Typical spreads in pips where the generic rule is too coarse.
@@ -91,6 +102,24 @@ def spec(symbol: str) -> InstrumentSpec:
     if len(symbol) == 6 and base in USD_VALUE and quote in USD_VALUE and base != quote:
         return _fx_spec(symbol)
     raise KeyError(symbol)
+
+
+def instrument_class(symbol: str) -> str:
+    """``metals``, ``crypto`` or ``fx``: the calendar a symbol follows by default
+    (docs/market-data.md). Metals by their code (XAU, XAG, XPT, XPD first); crypto
+    when one side of the name is a known crypto code (``ETH-USD``, ``btc_usd``, or
+    unseparated ``BTCUSD``/``SOLUSDT`` split into two parts of at least three
+    letters, so ``USDCHF`` is not USDC + HF); everything else is forex."""
+    s = symbol.upper()
+    if s.startswith(METAL_CODES):
+        return "metals"
+    parts = [p for p in re.split(r"[-/_:.]", s) if p]
+    if len(parts) > 1:
+        return "crypto" if any(p in CRYPTO_CODES for p in parts) else "fx"
+    for cut in range(3, len(s) - 2):
+        if s[:cut] in CRYPTO_CODES or s[cut:] in CRYPTO_CODES:
+            return "crypto"
+    return "fx"
 
 
 def universe() -> tuple[str, ...]:

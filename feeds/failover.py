@@ -15,6 +15,13 @@ Rules, all held here (pure code: times are passed in, nothing is awaited):
   over instead. ``stale_after_s = 0`` means never stale.
 * When a feed reports its connection lost, the symbols it actively serves
   turn stale at once (or fail over to a fresh backup).
+* Only ``live`` symbols go stale: a symbol whose market is closed
+  (:mod:`ticker.core.market`) is not expected to tick. When its market
+  opens (:meth:`Sources.reopened`) its silence is counted from the open, not
+  from its last tick before the weekend, so it has ``stale_after_s`` to send
+  its first tick.
+* A symbol with no feed (:data:`NO_FEED`: a derived cross, whose status
+  follows its legs) is never stale here.
 """
 
 from __future__ import annotations
@@ -54,8 +61,8 @@ class Sources:
         stale_after_s: Sequence[float],
         now: float,
     ) -> None:
-        """``primary``/``backup``: feed index per symbol id (backup -1 for none);
-        ``stale_after_s``: per feed index (0 = never stale)."""
+        """``primary``/``backup``: feed index per symbol id (-1 for none: a backup,
+        or a derived symbol's feed); ``stale_after_s``: per feed index (0 = never stale)."""
         n = len(primary)
         self.primary = np.asarray(primary, dtype=np.int64)
         self.backup = np.asarray(backup, dtype=np.int64)
@@ -69,7 +76,10 @@ class Sources:
         self.switches: Counter[tuple[int, Direction]] = Counter()
         #: Symbols that have a backup.
         self.has_backup = self.backup >= 0
-        self._limit = np.array([self.stale_after[f] for f in self.primary.tolist()]) if n else np.zeros(0)
+        #: When each symbol's market last opened (silence is counted from then at most).
+        self.opened_at = np.full(n, -math.inf)
+        limits = [self.stale_after[f] if f >= 0 else math.inf for f in self.primary.tolist()]
+        self._limit = np.array(limits) if n else np.zeros(0)
 
     def stale_limit(self) -> npt.NDArray[np.float64]:
         """Seconds without a tick after which each symbol is stale (its active feed's)."""
@@ -110,8 +120,21 @@ class Sources:
         self, now: float, status: npt.NDArray[np.int8], applied_at: npt.NDArray[np.float64]
     ) -> tuple[list[int], list[Switch]]:
         """Symbols to mark stale now, and failovers made instead of marking stale."""
-        late = np.flatnonzero((status == Status.LIVE) & (now - applied_at > self._limit))
+        since = np.maximum(applied_at, self.opened_at)
+        late = np.flatnonzero((status == Status.LIVE) & (now - since > self._limit))
         return self._expire(late.tolist(), now)
+
+    def reopened(self, sids: Sequence[int], now: float) -> None:
+        """These symbols' market opened at ``now``: count their silence from here (and
+        their primary's, for failover), not from before the close."""
+        idx = np.asarray(sids, dtype=np.int64)
+        self.opened_at[idx] = now
+        self.primary_seen[idx] = np.maximum(self.primary_seen[idx], now)
+
+    def feed_connected(self, sid: int) -> bool:
+        """Whether the feed now serving ``sid`` has its source (False: it reported it lost)."""
+        f = int(self.active[sid])
+        return f < 0 or self.connected[f]
 
     def connection_lost(
         self, feed: int, now: float, status: npt.NDArray[np.int8]

@@ -32,13 +32,14 @@ def _checked(path: str | None, *, serving: bool) -> tuple[Config, list[Feed]]:
     then the feeds it builds (their files and symbols) and the TLS and JWT key files;
     every error found is raised at once (ConfigErrors), after the warnings are printed.
     ``serving``: a file that does not exist is an error, not a warning."""
-    from ticker.runtime.assemble import backups, build_feeds, collect_instruments
+    from ticker.runtime import markets
+    from ticker.runtime.assemble import build_feeds
 
     config, errors = check(path)
     feeds: list[Feed] | None = None
     try:
         feeds = build_feeds(config)
-        collect_instruments(feeds, backups(config))  # symbol clashes between feeds
+        markets.check(config, feeds)  # symbol clashes between feeds, crosses, calendars
     except ConfigError as exc:
         errors.append(exc)
     for warning in _file_checks(config, errors, missing_is_error=serving):

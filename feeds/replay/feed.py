@@ -5,7 +5,11 @@ generic CSV layout), files (globs allowed) and pacing. Instruments are
 resolved at construction by reading each file's first lines, so the symbol
 table is complete before anything starts. At run time files are streamed in
 chunks, merged in time order and emitted on a schedule: ``speed`` 1 is real
-time, 10 ten times faster, 0 as fast as the service takes them.
+time, 10 ten times faster, 0 as fast as the service takes them. With
+``timestamps = "original"`` the replay has its own clock (the file's time,
+:class:`~ticker.core.markettime.ReplayTime`): market status and daily
+statistics follow the file's dates; stamped ``"now"`` it is a demo of live
+data, always open unless its config names a calendar.
 
 The only ``await`` here is pacing; parsing, merging and scheduling are
 synchronous and live in their own modules.
@@ -23,14 +27,16 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from feeds.base import Feed, TickSink, TimeBase
+from feeds.base import Feed, TickSink
 from feeds.instruments import decimals_of, resolve
 from feeds.replay.csvparse import ChunkParser
 from feeds.replay.merge import merge
 from feeds.replay.options import ReplayOptions
 from feeds.replay.reader import TickFileReader, read_head
 from ticker.core.batch import TickBatch
+from ticker.core.markettime import ReplayTime
 from ticker.core.model import Instrument
+from ticker.util.clock import wall_us
 from ticker.util.errors import FieldError
 
 #: Most ticks handed to the service in one go, so one batch never holds the loop long.
@@ -73,18 +79,22 @@ class ReplayFeed(Feed):
         options: ReplayOptions,
         *,
         clock: Callable[[], float] = time.monotonic,
-        wall_us: Callable[[], int] = lambda: time.time_ns() // 1000,
+        wall_us: Callable[[], int] = wall_us,
     ) -> None:
         super().__init__(name)
         self.options = options
         self.layout = options.layout()
-        self.time_base = TimeBase.DEMO if options.timestamps == "now" else TimeBase.RECORDED
-        self.speed = options.speed
         self._clock = clock
         self._wall_us = wall_us
         self.files, self._instruments = self._inspect(expand(options.files))
         self.symbols = [i.symbol for i in self._instruments]
         self._index = {s: i for i, s in enumerate(self.symbols)}
+        if options.timestamps == "original":
+            # The file's own dates: market hours, day rolls and the market timer run on
+            # the replay's clock (ticker.core.markettime), each symbol on its class's
+            # calendar, so a replayed Friday closes at 17:00 New York.
+            self.time_base = ReplayTime(clock)
+            self.default_calendar = "auto"
 
     # ------------------------------------------------------------ set-up
 
@@ -190,6 +200,8 @@ class ReplayFeed(Feed):
                     first = int(batch.ts[0])
                     begin = first + round(o.start_offset_s * 1e6)
                     start, start_us = self._clock(), self._wall_us()
+                    if isinstance(self.time_base, ReplayTime):
+                        self.time_base.start(begin + shift, o.speed)
                 last = int(batch.ts[-1])
                 if batch.ts[0] < begin:
                     batch = batch.take(batch.ts >= begin)
@@ -226,6 +238,8 @@ class ReplayFeed(Feed):
             sl = slice(cursor, end)
             if not stamp_now:
                 ts = batch.ts[sl] + shift
+                if isinstance(self.time_base, ReplayTime):
+                    self.time_base.reach(int(ts[0]))  # closes, opens and rolls up to here first
             elif due is None:
                 ts = np.full(end - cursor, self._wall_us(), dtype=np.int64)
             else:

@@ -36,7 +36,14 @@ class ConnectionLost(Exception):
     """The upstream closed, failed or went silent; the message says which."""
 
 
+#: Presets of venues that trade around the clock.
+CRYPTO_VENUES = ("binance", "coinbase")
+
+
 class WebSocketFeed(Feed):
+    #: A live upstream: each symbol on its class's calendar (metals, crypto, fx) by default.
+    default_calendar = "auto"
+
     def __init__(
         self,
         name: str,
@@ -47,6 +54,8 @@ class WebSocketFeed(Feed):
     ) -> None:
         super().__init__(name)
         self.options = options
+        if options.preset in CRYPTO_VENUES:
+            self.default_calendar = "crypto"
         self._instruments = [resolve(s, options.instruments.get(s), None) for s in options.served()]
         self._rename = {u: options.rename.get(u, u) for u in options.symbols}
         self._backoff = backoff_factory or (

@@ -32,7 +32,7 @@ async def test_subscribe_gives_ack_snapshots_then_updates_with_increasing_seq() 
             assert u["seq"] == last[u["symbol"]] + 1  # gapless, strictly increasing
             last[u["symbol"]] = u["seq"]
             assert set(u) >= {"symbol", "seq", "ts"}
-            assert set(u) <= {"type", "symbol", "seq", "ts", "bid", "ask", "bid_size", "ask_size"}
+            assert set(u) <= {"type", "symbol", "seq", "ts", "bid", "ask", "bid_size", "ask_size", "day"}
             state[u["symbol"]].update(u)
         # Replaying snapshot + deltas reproduces the server's current state.
         table = srv.service.table

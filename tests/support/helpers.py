@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -53,11 +53,15 @@ class Running:
 
 @asynccontextmanager
 async def running(
-    cfg: Config | None = None, feeds: list[Feed] | None = None, port: int = 0
+    cfg: Config | None = None,
+    feeds: list[Feed] | None = None,
+    port: int = 0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[Running]:
-    """A real server on 127.0.0.1; ``port`` 0 picks a free one (give one to restart on it)."""
+    """A real server on 127.0.0.1; ``port`` 0 picks a free one (give one to restart on it);
+    ``clock``: the service's monotonic clock (staleness, metrics ages)."""
     cfg = cfg or config()
-    service = Service(cfg, feeds=feeds)
+    service = Service(cfg, feeds=feeds, clock=clock)
     app = make_app(cfg, service)
     runner = make_runner(app, cfg)  # the listener `ticker serve` uses: handshake deadlines, TLS
     await runner.setup()

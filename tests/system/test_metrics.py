@@ -123,8 +123,8 @@ async def test_per_feed_symbols_ages_rejections_and_restarts() -> None:
         text = await scrape(srv.base)
     symbols = {(dict(k)["feed"], dict(k)["status"]): v for k, v in samples(text, "ticker_symbols").items()}
     assert symbols == {
-        ("fx", "pending"): 1, ("fx", "live"): 1, ("fx", "stale"): 0,
-        ("broken", "pending"): 1, ("broken", "live"): 0, ("broken", "stale"): 0,
+        ("fx", "pending"): 1, ("fx", "live"): 1, ("fx", "stale"): 0, ("fx", "closed"): 0,
+        ("broken", "pending"): 1, ("broken", "live"): 0, ("broken", "stale"): 0, ("broken", "closed"): 0,
     }  # fmt: skip
     ages = samples(text, "ticker_symbol_last_tick_age_seconds")
     assert list(ages) == [(("feed", "fx"), ("symbol", "EURUSD"))]  # GBPUSD and USDCHF never ticked

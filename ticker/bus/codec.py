@@ -27,6 +27,9 @@ A row is one symbol's complete state after a change:
 ``[symbol, seq, bid, ask, bid_size, ask_size, ts, status]``; NaN (not
 provided) travels as ``null``. Rows carry symbol names, not ids, so a
 gateway whose config lists the symbols in another order still maps them.
+A ninth element, when present, is the symbol's market state (session times
+and daily statistics, :meth:`ticker.core.market.Market.bus_extra`), which
+gateways copy rather than compute; a reader ignores what it does not know.
 """
 
 from __future__ import annotations
@@ -172,7 +175,7 @@ def _num(value: Any) -> float:
 
 def unpack_row(row: BusRow) -> tuple[str, QuoteState]:
     """Check and convert a row; TypeError/ValueError if it is malformed."""
-    symbol, seq, bid, ask, bid_size, ask_size, ts, status = row
+    symbol, seq, bid, ask, bid_size, ask_size, ts, status = row[:8] if len(row) > 8 else row
     if type(symbol) is not str or type(seq) is not int or type(ts) is not int or status not in _STATUSES:
         raise TypeError("row has a field of the wrong type")
     return symbol, QuoteState(seq, _num(bid), _num(ask), _num(bid_size), _num(ask_size), ts, status)

@@ -23,7 +23,11 @@ stream id to read on from. :meth:`Mirror.entry` enforces:
   any of them;
 * while the link is down or a feed is silent (no entry, not even the
   publisher's heartbeat, for ``silence_s``) its live symbols are shown
-  ``stale``; the first sign of life restores the publisher's statuses.
+  ``stale`` (closed ones stay closed); the first sign of life restores the
+  publisher's statuses;
+* a row's market state (its ninth element) goes to :attr:`Mirror.adopt`
+  just before the row's quote is applied, so the update it causes carries
+  the publisher's daily statistics.
 
 :meth:`Mirror.prefill` serves the resume ring: a gateway that starts replays
 the stream's recent entries through the same path before its first resync,
@@ -35,6 +39,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -93,6 +98,8 @@ class Mirror:
         self.pub_status = np.full(len(self.table), Status.PENDING, dtype=np.int8)
         #: Bars mirrored from the publisher (None: bars are off).
         self.bars: BarMirror | None = None
+        #: Takes a row's market state (sid, state, now): the gateway's MirroredMarket.
+        self.adopt: Callable[[int, Any, float], None] | None = None
 
     # ------------------------------------------------------------ stream entries
 
@@ -185,7 +192,7 @@ class Mirror:
         ids = self.table.ids
         for row in rows:  # statuses first, so "live" comes before the catch-up updates
             sid = ids.get(row[0], -1) if row and type(row[0]) is str else -1
-            if sid >= 0 and len(row) == 8 and row[7] in _STATUSES:
+            if sid >= 0 and len(row) >= 8 and row[7] in _STATUSES:
                 self.pub_status[sid] = row[7]
         if link.silent:
             self._wake(link, now)
@@ -213,6 +220,7 @@ class Mirror:
         seqs = self.table.seq
         epochs = self.table.epoch
         pub_status = self.pub_status
+        adopt = self.adopt
         seen: set[int] = set()
         feed = feed or link.stats
         bad = 0
@@ -228,6 +236,8 @@ class Mirror:
                 continue
             pub_status[sid] = state.status
             seen.add(sid)
+            if adopt is not None and len(row) > 8:
+                adopt(sid, row[8], now)
             if epochs[sid] != sequence or (reset and state.seq < seqs[sid]):
                 if seqs[sid] > 0:
                     self.stats.resets += 1

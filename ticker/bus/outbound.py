@@ -15,6 +15,7 @@ symbol's state, which covers whatever was dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ticker.bus.codec import BusRow, state_row
 from ticker.core.model import Status
@@ -22,7 +23,7 @@ from ticker.core.table import SymbolTable
 
 
 class Outbound:
-    __slots__ = ("_table", "_feed_of", "_sids", "pending", "paused", "notify", "dropped")
+    __slots__ = ("_table", "_feed_of", "_sids", "pending", "paused", "notify", "dropped", "extra")
 
     def __init__(
         self,
@@ -42,13 +43,21 @@ class Outbound:
         self.notify = notify
         #: Rows not published because Redis was unreachable.
         self.dropped = 0
+        #: The symbol's market state, appended to each row (codec: the ninth element).
+        self.extra: Callable[[int], Any] | None = None
+
+    def _row(self, sid: int) -> BusRow:
+        row = state_row(self._table, sid)
+        if self.extra is not None:
+            row.append(self.extra(sid))
+        return row
 
     def applied(self, sid: int) -> None:
         if self.paused:
             self.dropped += 1
             return
         rows = self.pending[self._feed_of[sid]]
-        rows.append(state_row(self._table, sid))
+        rows.append(self._row(sid))
         if len(rows) == 1 and self.notify is not None:
             self.notify()
 
@@ -80,5 +89,5 @@ class Outbound:
         """Every symbol of the feed that has a state worth publishing."""
         t = self._table
         return [
-            state_row(t, sid) for sid in self._sids[feed] if t.seq[sid] > 0 or t.status[sid] != Status.PENDING
+            self._row(sid) for sid in self._sids[feed] if t.seq[sid] > 0 or t.status[sid] != Status.PENDING
         ]

@@ -106,6 +106,8 @@ class BusPublisher:
         self._flush_errors: tuple[type[BaseException], ...] = (*self._errors, TimeoutError)
         #: Bars built here, published beside the quotes (None: bars are off).
         self.bars: BarRedis | None = None
+        #: Takes a restored row's market state (sid, state): daily statistics continue.
+        self.on_restore: Callable[[int, Any], None] | None = None
 
     def request_stop(self) -> None:
         """Make :meth:`run` return at its next step (besides cancelling its task, so
@@ -187,7 +189,8 @@ class BusPublisher:
             unknown: list[str] = []
             for raw in states.values():
                 try:
-                    sym, state = unpack_row(decode_state(raw))
+                    row = decode_state(raw)
+                    sym, state = unpack_row(row)
                 except (TypeError, ValueError):
                     continue
                 sid = ids.get(sym, -1)
@@ -198,6 +201,8 @@ class BusPublisher:
                 if state.status == Status.LIVE:
                     state = state._replace(status=int(Status.STALE))
                 self.table.apply_mirrored(sid, state, now)
+                if self.on_restore is not None and len(row) > 8:
+                    self.on_restore(sid, row[8])
                 restored += 1
             if restored:
                 log.info("feed %s: resuming %d symbols' state and seq from Redis", keys.feed, restored)

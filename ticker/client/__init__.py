@@ -18,7 +18,7 @@ a notebook or a trading bot without the server's weight; only
 """
 
 from ticker.client.bars import Bar, BarStore
-from ticker.client.book import Change, Quote, QuoteBook
+from ticker.client.book import Change, Day, Quote, QuoteBook
 from ticker.client.connection import AuthError, Client, api_url, connect, fetch_symbols
 from ticker.client.messages import Message, unpack
 from ticker.client.resume import Recovery
@@ -31,6 +31,7 @@ __all__ = [
     "Change",
     "Client",
     "ConnState",
+    "Day",
     "Message",
     "Quote",
     "QuoteBook",

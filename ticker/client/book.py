@@ -16,7 +16,14 @@ without a server. The rules, in the order :meth:`QuoteBook.apply` checks them:
   higher is a leftover from before a resubscribe and is dropped.
 - An update or status for a symbol without a snapshot is dropped: it belongs
   to a subscription already given up (see :meth:`QuoteBook.forget`).
-- ``status`` changes only the status. ``unsubscribed`` removes the symbols.
+- ``status`` changes the status (and the session time it carries:
+  ``next_open`` while closed, ``next_close`` otherwise). ``unsubscribed``
+  removes the symbols.
+- The trading day (protocol v1 addition): a snapshot's ``day`` object is the
+  symbol's :class:`Day`; an update's ``day`` field carries only the day's
+  fields that changed (a new open, high or low) and is merged in; a ``day``
+  message replaces it (the day rolled). :attr:`Quote.change` and
+  :attr:`Quote.change_pct` follow the bid as the server computes them.
 - Unknown message types change nothing (the protocol grows by adding them).
 
 A message missing ``symbol`` or ``seq`` is the server's fault, not the
@@ -29,10 +36,52 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 #: The quote fields a snapshot carries and an update may carry.
 QUOTE_FIELDS = ("bid", "ask", "bid_size", "ask_size")
+#: The daily statistics an update's ``day`` field may carry.
+DAY_UPDATE_FIELDS = ("open", "high", "low")
+
+
+def _price(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    """A symbol's trading day: ``date`` is its ISO label (``2024-03-12``); prices are
+    bids; ``None`` where not known yet (no tick in the day, no previous close).
+    ``ticks`` is as of the last snapshot or ``day`` message (updates do not count it)."""
+
+    date: str
+    open: float | None = None
+    high: float | None = None
+    low: float | None = None
+    prev_close: float | None = None
+    ticks: int = 0
+
+    @classmethod
+    def parse(cls, obj: Any) -> Day | None:
+        if not isinstance(obj, Mapping) or not isinstance(obj.get("date"), str):
+            return None
+        ticks = obj.get("ticks")
+        return cls(
+            obj["date"],
+            _price(obj.get("open")),
+            _price(obj.get("high")),
+            _price(obj.get("low")),
+            _price(obj.get("prev_close")),
+            ticks if isinstance(ticks, int) and not isinstance(ticks, bool) else 0,
+        )
+
+    def merged(self, changed: Any) -> Day:
+        """This day with an update's ``day`` fields applied."""
+        if not isinstance(changed, Mapping):
+            return self
+        o, h, lo = (_price(changed[f]) if f in changed else getattr(self, f) for f in DAY_UPDATE_FIELDS)
+        return Day(self.date, o, h, lo, self.prev_close, self.ticks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +98,30 @@ class Quote:
     ask_size: float | None = None
     #: The epoch ``seq`` belongs to (from the snapshot): what a resume sends back.
     epoch: str = ""
+    #: The trading day's statistics (None before the symbol's first day, or when
+    #: the server keeps none).
+    day: Day | None = None
+    #: When the market next opens / closes, µs since the epoch (None: never, or unknown).
+    next_open: int | None = None
+    next_close: int | None = None
+
+    @property
+    def change(self) -> float | None:
+        """bid − the previous close, exactly as the server rounds it (the decimal
+        difference of the two prices as sent); None without either."""
+        prev = self.day.prev_close if self.day is not None else None
+        if self.bid is None or prev is None:
+            return None
+        return float(Decimal(repr(self.bid)) - Decimal(repr(prev)))
+
+    @property
+    def change_pct(self) -> float | None:
+        """100 × change / previous close, to 2 decimals (the server's rounding)."""
+        change = self.change
+        prev = self.day.prev_close if self.day is not None else None
+        if change is None or not prev:
+            return None
+        return round(100.0 * change / prev, 2)
 
     @property
     def mid(self) -> float | None:
@@ -124,6 +197,8 @@ class QuoteBook:
             change = self._snapshot(msg)
         elif kind == "status":
             change = self._status(msg)
+        elif kind == "day":
+            change = self._day(msg)
         elif kind == "unsubscribed":
             self.forget(s for s in msg.get("symbols") or () if isinstance(s, str))
             return Change(None)
@@ -154,11 +229,14 @@ class QuoteBook:
             seq,
             ts if ts is not None else 0,
             status if isinstance(status, str) else "live",
-            msg.get("bid"),
-            msg.get("ask"),
-            msg.get("bid_size"),
-            msg.get("ask_size"),
-            epoch if isinstance(epoch, str) else "",
+            bid=msg.get("bid"),
+            ask=msg.get("ask"),
+            bid_size=msg.get("bid_size"),
+            ask_size=msg.get("ask_size"),
+            day=Day.parse(msg.get("day")),
+            next_open=_int(msg.get("next_open")),
+            next_close=_int(msg.get("next_close")),
+            epoch=epoch if isinstance(epoch, str) else "",
         )
         old = self._quotes.get(symbol)
         self._quotes[symbol] = quote
@@ -176,7 +254,9 @@ class QuoteBook:
             return _NO_SNAPSHOT
         if seq <= old.seq:
             return Change(old, dropped="old_seq")
-        changed = {f: msg[f] for f in QUOTE_FIELDS if f in msg}
+        changed: dict[str, Any] = {f: msg[f] for f in QUOTE_FIELDS if f in msg}
+        if "day" in msg and old.day is not None:
+            changed["day"] = old.day.merged(msg["day"])
         quote = dataclasses.replace(old, seq=seq, ts=ts if ts is not None else old.ts, **changed)
         self._quotes[symbol] = quote
         gap = seq - old.seq - 1
@@ -191,6 +271,18 @@ class QuoteBook:
         old = self._quotes.get(symbol)
         if old is None:
             return _NO_SNAPSHOT
-        quote = dataclasses.replace(old, status=status)
+        times: dict[str, Any] = {k: _int(msg[k]) for k in ("next_open", "next_close") if k in msg}
+        quote = dataclasses.replace(old, status=status, **times)
+        self._quotes[symbol] = quote
+        return Change(quote)
+
+    def _day(self, msg: Mapping[str, Any]) -> Change:
+        symbol, day = msg.get("symbol"), Day.parse(msg.get("day"))
+        if not isinstance(symbol, str) or day is None:
+            return _MALFORMED
+        old = self._quotes.get(symbol)
+        if old is None:
+            return _NO_SNAPSHOT
+        quote = dataclasses.replace(old, day=day)
         self._quotes[symbol] = quote
         return Change(quote)

@@ -39,7 +39,7 @@ class Message:
     data: Mapping[str, Any]
     #: wall clock when the frame arrived, µs since the epoch (the unit of ``ts``)
     received_us: int
-    #: for snapshot, update and status: the symbol's quote after applying it
+    #: for snapshot, update, status and day: the symbol's quote after applying it
     quote: Quote | None = None
     #: for an update: how many updates the server merged into this one (seq gap)
     gap: int = 0

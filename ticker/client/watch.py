@@ -98,6 +98,15 @@ def _price(q: Quote | None, side: str, inst: Instrument | None, move: int) -> Te
     return Text.assemble((big, "dim"), (pips, f"bold {colour}".strip()), (pipette, colour))
 
 
+def _change_pct(q: Quote | None) -> Text:
+    """The day's change in percent of the previous close, green up, red down."""
+    pct = q.change_pct if q is not None else None
+    if pct is None:
+        return Text("—", style="dim")
+    style = "green" if pct > 0 else "red" if pct < 0 else ""
+    return Text(f"{pct:+.2f}", style=style)
+
+
 def _ms(seconds: float | None) -> str:
     if seconds is None:
         return "—"
@@ -114,8 +123,11 @@ def render(client: Client, state: WatchState, now: float) -> Group:
         f"  {client.url}",
         (f"  reconnects {client.reconnects}" if client.reconnects else "", "dim"),
     )
-    table = Table(expand=False, header_style="bold", box=None, padding=(0, 1))
-    for name in ("Symbol", "Bid", "Ask", "Spread", "Upd/s", "Latency", "p99 5s", "Gaps", "Age", "Status"):
+    # One space between columns (not two): the eleven columns fit an 80-column terminal.
+    table = Table(expand=False, header_style="bold", box=None, padding=(0, 1, 0, 0))
+    columns = ("Symbol", "Bid", "Ask", "Spread", "Chg %", "Upd/s", "Latency", "p99 5s", "Gaps", "Age",
+               "Status")  # fmt: skip
+    for name in columns:
         table.add_column(name, justify="left" if name == "Symbol" else "right", no_wrap=True)
     for sym in state.symbols:
         q = client.book.get(sym)
@@ -130,12 +142,13 @@ def render(client: Client, state: WatchState, now: float) -> Group:
             _price(q, "bid", inst, state.moves.get((sym, "bid"), 0)),
             _price(q, "ask", inst, state.moves.get((sym, "ask"), 0)),
             spread,
+            _change_pct(q),
             f"{meter.rate(now):.1f}" if meter else "0.0",
             _ms(meter.last_latency_s if meter else None),
             _ms(meter.latency_quantile(0.99, now) if meter else None),
             str(client.book.gaps.get(sym, 0)),
             f"{now - meter.last_at:.1f} s" if meter and meter.last_at is not None else "—",
-            Text(status, style={"live": "green", "stale": "red"}.get(status, "yellow")),
+            Text(status, style={"live": "green", "stale": "red", "closed": "blue"}.get(status, "yellow")),
         )
     parts: list[Text | Table] = [head, table]
     if state.notice:

@@ -12,12 +12,14 @@ as data (:class:`ConfigError`).
 Modules: :mod:`~ticker.config.schema` (sections and defaults),
 :mod:`~ticker.config.loader` (file -> validated config),
 :mod:`~ticker.config.env` (``TICKER_*`` overrides),
+:mod:`~ticker.config.market` (calendars, daily statistics, crosses),
 :mod:`~ticker.config.render` (effective config as TOML),
 :mod:`~ticker.config.errors` (:class:`ConfigError`, and :class:`ConfigErrors` for all
 of a load's errors at once).
 """
 
 from ticker.config.errors import ConfigError, ConfigErrors
+from ticker.config.market import CalendarConfig, MarketConfig
 from ticker.config.schema import (
     ApiKeyConfig,
     AuthConfig,
@@ -41,6 +43,7 @@ __all__ = [
     "ApiKeyConfig",
     "AuthConfig",
     "BarsConfig",
+    "CalendarConfig",
     "Config",
     "ConfigError",
     "ConfigErrors",
@@ -51,6 +54,7 @@ __all__ = [
     "JwtConfig",
     "LimitsConfig",
     "LogConfig",
+    "MarketConfig",
     "MetricsConfig",
     "OutlierConfig",
     "ResumeConfig",

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from ticker.config.market import MarketConfig
 from ticker.core.calendar import CalendarError, parse_duration, parse_interval
 from ticker.util.errors import FieldError
 
@@ -320,6 +321,9 @@ class FeedCommon:
     #: only while that primary feed is stale.
     backup_for: str = ""
     outliers: OutlierConfig = field(default_factory=OutlierConfig)
+    #: Trading calendar of the feed's symbols: a ``market.calendars`` name, "auto" (each
+    #: symbol's class: metals, crypto or fx) or "" (the feed type's default, docs/feeds.md).
+    calendar: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +379,8 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     log: LogConfig = field(default_factory=LogConfig)
     bars: BarsConfig = field(default_factory=BarsConfig)
+    #: Trading calendars, daily statistics, derived crosses (docs/market-data.md).
+    market: MarketConfig = field(default_factory=MarketConfig)
     #: Empty here; the loader fills in the default feed when a file names none.
     feeds: tuple[FeedConfig, ...] = field(default_factory=tuple)
 

@@ -519,6 +519,12 @@ class Calendar:
                 return state
         raise AssertionError(f"{self.name}: pieces of {span.label} do not cover {ts}")  # pieces tile the span
 
+    def open_interval(self, ts: int) -> tuple[int, int] | None:
+        """The constant-open stretch ``[lo, hi)`` around ``ts`` (at most one day span;
+        unbounded for a 24/7 calendar), None when closed: a caller may skip asking
+        again while its instants stay inside (the daily statistics' fast path)."""
+        return (self._open_lo, self._open_hi) if self.is_open(ts) else None
+
     def _sessions_from(self, ts: int) -> Iterator[tuple[int, int]]:
         # From the day before: its last session may run into ts's day.
         for span in self._days_from(self._label_of(ts) - _ONE_DAY):

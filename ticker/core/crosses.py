@@ -26,9 +26,8 @@ and a decimal half is usually not representable (``round(1.2345, 3)`` is
 1.234 because 1.2345 is stored as 1.23449999...; the desk's answer is 1.235).
 
 Status: ``pending`` until both legs have a price; otherwise ``closed`` if a
-leg is closed, else ``stale`` if a leg is stale, else ``live``. The codes are
-those of the table's ``Status`` (:data:`PENDING`, :data:`LIVE`,
-:data:`STALE`, :data:`CLOSED`).
+leg is closed, else ``stale`` if a leg is stale, else ``live``: the table's
+:class:`~ticker.core.model.Status` codes.
 
 A cross ticks (:meth:`CrossEngine.on_leg` reports it) only when its rounded
 bid, ask or status changed, with ``ts`` the later of its legs' latest
@@ -45,11 +44,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-#: Status codes, as ticker's Status enum numbers them.
-PENDING = 0
-LIVE = 1
-STALE = 2
-CLOSED = 3
+from ticker.core.model import Status
+
+# Plain ints on the per-tick path (an IntEnum compares through int's methods anyway).
+_PENDING = int(Status.PENDING)
+_LIVE = int(Status.LIVE)
+_STALE = int(Status.STALE)
+_CLOSED = int(Status.CLOSED)
 
 
 class CrossError(ValueError):
@@ -170,12 +171,12 @@ def derive(
 def derive_status(priced: bool, a: int, b: int) -> int:
     """A cross's status from its legs' statuses (``priced``: both legs have a price)."""
     if not priced:
-        return PENDING
-    if CLOSED in (a, b):
-        return CLOSED
-    if STALE in (a, b):
-        return STALE
-    return LIVE
+        return _PENDING
+    if _CLOSED in (a, b):
+        return _CLOSED
+    if _STALE in (a, b):
+        return _STALE
+    return _LIVE
 
 
 # ------------------------------------------------------------------------ engine
@@ -203,7 +204,7 @@ class _Leg:
         self.bid = self.ask = 0
         self.ts = 0
         self.priced = False
-        self.status = LIVE  # until told otherwise; "pending" is decided by priced
+        self.status = _LIVE  # until told otherwise; "pending" is decided by priced
 
 
 class _Cross:
@@ -226,7 +227,7 @@ class _Cross:
             self.num, self.den = 10 ** (db + d), 10**da
         self.unit = 10**d
         self.bid = self.ask = 0.0
-        self.status = PENDING
+        self.status = _PENDING
 
 
 _NONE: tuple[CrossQuote, ...] = ()
@@ -303,10 +304,10 @@ class CrossEngine:
     def _compute(self, c: _Cross) -> CrossQuote | None:
         a, b = c.a, c.b
         if not (a.priced and b.priced):
-            c.status = PENDING
+            c.status = _PENDING
             return None
         sa, sb = a.status, b.status
-        status = LIVE if sa == LIVE and sb == LIVE else derive_status(True, sa, sb)
+        status = _LIVE if sa == _LIVE and sb == _LIVE else derive_status(True, sa, sb)
         num, den = c.num, c.den
         # Half-up rounding inlined (mul_rounded/div_rounded compute the same): these
         # two divmods are the whole cost of a cross.
@@ -336,11 +337,11 @@ class CrossEngine:
         each dependent cross whose derived status changed. ``PENDING`` means the leg
         lost its price (the table forgot it): its crosses are pending until it ticks."""
         leg = self._legs.get(sid)
-        if leg is None or (leg.status == status and status != PENDING):
+        if leg is None or (leg.status == status and status != _PENDING):
             return []
-        if status == PENDING:
+        if status == _PENDING:
             leg.priced = False
-            status = LIVE
+            status = _LIVE
         leg.status = status
         out: list[tuple[int, int]] = []
         for c in self._deps[sid]:

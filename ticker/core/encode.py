@@ -12,12 +12,21 @@ A snapshot also names the epoch its ``seq`` belongs to (see
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
+from ticker.core.daystats import UPDATE_DAY
 from ticker.core.model import Status
 from ticker.core.table import ASK, ASK_SIZE, BID, BID_SIZE, SymbolTable, column_view
+
+
+class MarketFields(Protocol):
+    """Where the trading-day fields come from (:class:`ticker.core.market.Market`)."""
+
+    def day_fields(self, sid: int, mask: int) -> dict[str, Any]: ...
+
+    def snapshot_fields(self, sid: int, out: dict[str, Any]) -> None: ...
 
 
 def _size(value: float) -> float | int | None:
@@ -33,7 +42,7 @@ def _price(value: float) -> float | None:
 class QuoteEncoder:
     """Encodes table rows as protocol messages (bytes, ready to send)."""
 
-    __slots__ = ("_table", "_symbols", "_bid", "_ask", "_bsz", "_asz", "_ts", "_seq")
+    __slots__ = ("_table", "_symbols", "_bid", "_ask", "_bsz", "_asz", "_ts", "_seq", "market")
 
     def __init__(self, table: SymbolTable) -> None:
         self._table = table
@@ -45,6 +54,8 @@ class QuoteEncoder:
         self._asz = column_view(table.ask_size)
         self._ts = column_view(table.ts)
         self._seq = column_view(table.seq)
+        #: Daily statistics and session times, when the service keeps them.
+        self.market: MarketFields | None = None
 
     def update(self, sid: int, mask: int) -> bytes:
         obj: dict[str, Any] = {
@@ -61,6 +72,8 @@ class QuoteEncoder:
         if mask & ASK_SIZE:
             obj["ask_size"] = _size(self._asz[sid])
         obj["ts"] = self._ts[sid]
+        if mask & UPDATE_DAY and self.market is not None:
+            obj["day"] = self.market.day_fields(sid, mask)
         return orjson.dumps(obj)
 
     def snapshot_dict(self, sid: int) -> dict[str, Any]:
@@ -76,12 +89,23 @@ class QuoteEncoder:
             "ts": self._ts[sid],
             "status": Status(int(t.status[sid])).label,
             "epoch": t.epoch[sid],
+            **self._market_fields(sid),
         }
+
+    def _market_fields(self, sid: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.market is not None:
+            self.market.snapshot_fields(sid, out)
+        return out
 
     def snapshot(self, sid: int) -> bytes:
         return orjson.dumps(self.snapshot_dict(sid))
 
 
-def encode_status(symbol: str, status: str, ts: int) -> bytes:
-    """A symbol's data status changed (``live``, ``stale``, ...)."""
-    return orjson.dumps({"type": "status", "symbol": symbol, "status": status, "ts": ts})
+def encode_status(symbol: str, status: str, ts: int, extra: dict[str, Any] | None = None) -> bytes:
+    """A symbol's data status changed (``live``, ``stale``, ``closed``, ...); ``extra``:
+    the market's session time (``next_open`` / ``next_close``)."""
+    obj: dict[str, Any] = {"type": "status", "symbol": symbol, "status": status, "ts": ts}
+    if extra:
+        obj.update(extra)
+    return orjson.dumps(obj)

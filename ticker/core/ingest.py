@@ -14,15 +14,21 @@ table -> encode once -> hub path with the publisher's ``seq``.
 With a resume ring (:attr:`Ingest.ring`, :mod:`ticker.core.ring`) every
 update is encoded once whether or not anyone is subscribed, and the same
 bytes go to the ring and to the subscribers.
+
+A :class:`MarketHook` (:mod:`ticker.core.market`) sees each applied tick
+before it is encoded (daily statistics, a closed market's status) and, for a
+cross's leg, after it is published (the derived crosses, applied through
+:meth:`Ingest.publish_applied`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from ticker.core.batch import TickBatch, TickRow
+from ticker.core.daystats import UPDATE_DAY
 from ticker.core.encode import QuoteEncoder, encode_status
 from ticker.core.hub import Hub
 from ticker.core.model import QuoteState, Status, Tick
@@ -43,6 +49,33 @@ class BarHook(Protocol):
     """Builds bars from every applied tick (:class:`~ticker.core.bar_fanout.BarFanout`)."""
 
     def applied(self, sid: int, now: float) -> None: ...
+
+
+class MarketHook(Protocol):
+    """The trading day in the data path (:mod:`ticker.core.market`)."""
+
+    @property
+    def legs(self) -> Sequence[bool]:
+        """Per symbol: is it a leg of a derived cross?"""
+        ...
+
+    def applied(self, sid: int, mask: int, now: float) -> int:
+        """An applied tick, before it is encoded: returns the mask to encode."""
+        ...
+
+    def derive(self, sid: int, now: float) -> None:
+        """A leg's tick was published: recompute its crosses."""
+
+    def status_changed(self, sid: int, now: float) -> None:
+        """A symbol's status was published."""
+
+    def status_fields(self, sid: int) -> dict[str, Any] | None:
+        """Extra fields of the symbol's status message."""
+        ...
+
+
+#: The change-mask bits an update encodes (and conflation merges): quote and day fields.
+UPDATE_MASK = QUOTE_MASK | UPDATE_DAY
 
 
 class Ingest:
@@ -70,6 +103,8 @@ class Ingest:
         #: Set by a service that serves clients: recent updates for resuming ones.
         self.ring: UpdateRing | None = None
         self._seq = column_view(table.seq)
+        #: Market status, daily statistics, derived crosses (ticker.core.market).
+        self.market: MarketHook | None = None
 
     def apply_batch(self, feed: FeedStats, batch: TickBatch) -> int:
         """Apply ticks in order; returns how many were applied."""
@@ -155,6 +190,9 @@ class Ingest:
             self.publish_status(sid, now)
 
     def _publish(self, sid: int, mask: int, now: float) -> None:
+        market = self.market
+        if market is not None:
+            mask = market.applied(sid, mask, now)
         tap = self.tap
         if tap is not None:
             tap.applied(sid)
@@ -166,15 +204,21 @@ class Ingest:
         if ring is not None:  # every update is kept, so every update is encoded
             payload = self.encoder.update(sid, mask)
             ring.append(sid, self._seq[sid], payload, now)
-            if not hub.subscribers[sid]:
-                return
-        elif not hub.subscribers[sid]:
-            return
-        else:
-            payload = self.encoder.update(sid, mask)
-        if mask & STATUS:
-            self._send_status(sid, now)
-        hub.publish_update(sid, mask & QUOTE_MASK, payload, now)
+            if hub.subscribers[sid]:
+                if mask & STATUS:
+                    self._send_status(sid, now)
+                hub.publish_update(sid, mask & UPDATE_MASK, payload, now)
+        elif hub.subscribers[sid]:
+            if mask & STATUS:
+                self._send_status(sid, now)
+            hub.publish_update(sid, mask & UPDATE_MASK, self.encoder.update(sid, mask), now)
+        if market is not None and market.legs[sid]:
+            market.derive(sid, now)
+
+    def publish_applied(self, sid: int, mask: int, now: float) -> None:
+        """Publish a change applied to the table outside a feed (a derived cross),
+        exactly as a feed's tick is published."""
+        self._publish(sid, mask, now)
 
     def publish_status(self, sid: int, now: float) -> None:
         """Tell subscribers (and the bus) the symbol's current status."""
@@ -182,8 +226,11 @@ class Ingest:
         if tap is not None:
             tap.status_changed(sid)
         self._send_status(sid, now)
+        if self.market is not None:
+            self.market.status_changed(sid, now)
 
     def _send_status(self, sid: int, now: float) -> None:
         status = Status(int(self.table.status[sid])).label
-        payload = encode_status(self.table.symbols[sid], status, self._wall_ns() // 1000)
+        extra = self.market.status_fields(sid) if self.market is not None else None
+        payload = encode_status(self.table.symbols[sid], status, self._wall_ns() // 1000, extra)
         self.hub.publish_control(sid, payload, now)

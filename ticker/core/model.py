@@ -19,11 +19,18 @@ NO_SIZE = math.nan
 
 
 class Status(enum.IntEnum):
-    """Per-symbol data status, as clients see it in snapshots and status messages."""
+    """Per-symbol data status, as clients see it in snapshots and status messages.
+
+    ``CLOSED`` is the market's state, not the feed's: the symbol's trading
+    calendar says its market is shut (a weekend, a holiday, a daily break),
+    so no tick is expected and silence is not staleness (docs/market-data.md).
+    A derived cross is closed while either leg is.
+    """
 
     PENDING = 0  # no tick received yet
     LIVE = 1
     STALE = 2
+    CLOSED = 3
 
     @property
     def label(self) -> str:

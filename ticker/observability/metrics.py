@@ -60,6 +60,7 @@ from ticker.core.resume import Outcome
 from ticker.core.stats import Histogram
 from ticker.core.table import Reject
 from ticker.observability.families import Family, Kind, Sample, counter, gauge, histogram, with_known
+from ticker.observability.market_metrics import MARKET_FAMILIES
 from ticker.protocol.codes import CloseReason, ErrorCode
 from ticker.runtime.service import Service
 from ticker.security.limits import REFUSAL_REASONS
@@ -149,7 +150,7 @@ SERVICE_FAMILIES: tuple[Family[ServiceView], ...] = (
            "Ticks a backup feed delivered while its primary was serving (not applied), by feed.",
            ("feed",), _per_feed(lambda f: f.standby)),
     # ---- symbols
-    Family(G, "ticker_symbols", "Configured symbols by feed and data status (pending, live, stale).",
+    Family(G, "ticker_symbols", "Configured symbols by feed and data status (pending, live, stale, closed).",
            ("feed", "status"), _symbols_by_status),
     Family(G, "ticker_symbol_last_tick_age_seconds",
            "Seconds since the symbol's last applied tick (absent before its first).",
@@ -246,6 +247,7 @@ def make_registry(service: Service) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(BuildInfo())
     registry.register(TableCollector(SERVICE_FAMILIES, ServiceView.of(service)))
+    registry.register(TableCollector(MARKET_FAMILIES, service))
     if service.charts is not None:
         from ticker.observability.bar_metrics import BAR_FAMILIES
 

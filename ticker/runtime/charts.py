@@ -6,28 +6,23 @@ per symbol in a :class:`~ticker.core.bars.BarBook`, the
 subscribers' fan-out) and owns the one asyncio piece: the timer that closes a
 bar at its end when no later tick comes.
 
-**Market hours.** Bars ignore ticks while a symbol's market is closed
-(:mod:`ticker.core.calendar`). A feed whose ticks carry real market times (a
-live upstream, a replay with ``timestamps = "original"``) follows the
-symbol's class: ``metals`` for XAU, XAG, XPT and XPD, ``fx`` for the currency
-pairs the catalog knows, ``crypto`` (around the clock) for anything else. A
-demo feed (the synthetic market, a replay stamped with the time it plays) is
-an always-open market: its bars follow ``crypto``, so a demo on a Saturday
-still draws candles.
+**Market hours and time bases** are the trading day's
+(:mod:`ticker.runtime.markets`): each symbol's bars follow the calendar its
+market follows (``always`` for the synthetic demo market, so a demo on a
+Saturday still draws candles) and run on its feed's time base
+(:mod:`ticker.core.markettime`): the wall clock for live feeds, a replay's own
+clock for a replay with ``timestamps = "original"``. Bars ignore ticks while a
+symbol's market is closed. On the wall clock a bar closes ``close_delay_ms``
+after its end (so ticks in flight still land in it); a replay's bars also close
+the moment a tick of the feed passes their end (the replay is in time order),
+so a replay at any speed closes exactly the bars a batch computation over the
+file makes, and none is closed early by a wall clock years ahead of the file.
 
-**Time base.** Live and demo feeds run on the wall clock: a bar closes
-``close_delay_ms`` after its end (so ticks in flight still land in it). A
-replay with original timestamps runs on its own recorded clock, one *clock
-group* per such feed: "market now" is the feed's newest tick time advanced by
-the real time since it arrived times the replay's ``speed`` (its progress
-alone at speed 0, as fast as possible). Its bars also close the moment a tick
-of the feed passes their end (the replay is in time order), so a replay at
-any speed closes exactly the bars a batch computation over the file makes,
-and none is closed early by a wall clock years ahead of the file.
-
-**The timer** is one ``loop.call_at`` handle per clock group (never per series
-or per connection), armed for the group's earliest bar end and re-armed when a
-tick opens a bar that ends earlier; :meth:`Charts.stop` cancels them.
+**The timer** is one ``loop.call_at`` handle per clock group (one group per
+distinct time base; never per series or per connection), armed for the group's
+earliest bar end and re-armed when a tick opens a bar that ends earlier or when
+the time base's mapping changes (a replay starts a pass); :meth:`Charts.stop`
+cancels them.
 """
 
 from __future__ import annotations
@@ -37,31 +32,17 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from feeds.base import Feed, TimeBase
-from feeds.catalog import spec as catalog_spec
 from ticker.config import BarsConfig
 from ticker.core.bar_fanout import NEVER, BarFanout
 from ticker.core.bars import BarBook, SeriesSpec, SymbolBars, parse_source, retention_count
-from ticker.core.calendar import CRYPTO, FX, METALS, Calendar, parse_duration, parse_interval
+from ticker.core.calendar import Calendar, parse_duration, parse_interval
+from ticker.core.markettime import MarketTime
 from ticker.core.table import SymbolTable
-from ticker.util.clock import wall_us
 
 log = logging.getLogger("ticker.bars")
 
 #: Bars an interval keeps when [bars.retention] does not list it.
 FALLBACK_RETENTION = 1000
-_METAL_PREFIXES = ("XAU", "XAG", "XPT", "XPD")
-
-
-def market_of(symbol: str) -> str:
-    """The calendar a symbol with real market times follows: metals, fx or crypto."""
-    if symbol[:3] in _METAL_PREFIXES:
-        return "metals"
-    try:
-        catalog_spec(symbol)
-    except KeyError:
-        return "crypto"
-    return "fx"
 
 
 def series_specs(config: BarsConfig) -> list[SeriesSpec]:
@@ -85,42 +66,39 @@ class Charts:
         self,
         config: BarsConfig,
         table: SymbolTable,
-        feeds: Sequence[Feed],
-        feed_of: dict[str, str],
+        calendars: Sequence[Calendar],
+        times: Sequence[MarketTime],
         *,
         clock: Callable[[], float] = time.monotonic,
-        wall: Callable[[], int] = wall_us,
     ) -> None:
+        """``calendars`` and ``times``: each symbol's (by table id), as the trading
+        day resolves them."""
         self.config = config
         self.table = table
         self.clock = clock
-        self.wall = wall
         self.grace_us = config.close_delay_ms * 1000
         self.specs = series_specs(config)
-        calendars = {c.name: Calendar(c) for c in (FX, METALS, CRYPTO)}
-        by_name = {f.name: f for f in feeds}
-        # Clock groups: 0 is the wall clock; each recorded feed gets its own.
-        self.speeds: list[float | None] = [None]
-        group_of_feed: dict[str, int] = {}
-        for f in feeds:
-            if f.time_base is TimeBase.RECORDED:
-                group_of_feed[f.name] = len(self.speeds)
-                self.speeds.append(f.speed)
+        # Clock groups: one per distinct time base (the wall clock's is usually group 0).
+        self.times: list[MarketTime] = []
+        group_of: dict[int, int] = {}  # id(time base) -> group
         groups: list[int] = []
-        symbols: list[SymbolBars] = []
-        for inst in table.instruments:
-            feed = by_name.get(feed_of.get(inst.symbol, ""))
-            demo = feed is not None and feed.time_base is TimeBase.DEMO
-            calendar = calendars["crypto" if demo else market_of(inst.symbol)]
-            symbols.append(SymbolBars(inst.symbol, calendar, self.specs, decimals=inst.decimals))
-            groups.append(group_of_feed.get(feed.name, 0) if feed is not None else 0)
+        for time_base in times:
+            g = group_of.get(id(time_base))
+            if g is None:
+                g = group_of[id(time_base)] = len(self.times)
+                self.times.append(time_base)
+            groups.append(g)
+        symbols = [
+            SymbolBars(inst.symbol, calendars[sid], self.specs, decimals=inst.decimals)
+            for sid, inst in enumerate(table.instruments)
+        ]
         self.book = BarBook(symbols)
-        self.fanout = BarFanout(
-            table, self.book, [s.interval for s in self.specs], groups=groups, n_groups=len(self.speeds)
-        )
+        intervals = [s.interval for s in self.specs]
+        self.fanout = BarFanout(table, self.book, intervals, groups=groups, n_groups=max(len(self.times), 1))
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._handles: list[asyncio.TimerHandle | None] = [None] * len(self.speeds)
-        self._armed: list[int] = [NEVER] * len(self.speeds)
+        self._handles: list[asyncio.TimerHandle | None] = [None] * len(self.times)
+        self._armed: list[int] = [NEVER] * len(self.times)
+        self._listeners = [self._moved(g) for g in range(len(self.times))]
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -132,12 +110,14 @@ class Charts:
         """Start closing bars on time (in the running loop)."""
         self._loop = asyncio.get_running_loop()
         self.fanout.on_due = self._due_earlier
-        for g in range(len(self.speeds)):
+        for g, time_base in enumerate(self.times):
+            time_base.add_listener(self._listeners[g])
             self._arm(g, self.fanout.due[g])
 
     def stop(self) -> None:
         self.fanout.on_due = None
         for g, handle in enumerate(self._handles):
+            self.times[g].remove_listener(self._listeners[g])
             if handle is not None:
                 handle.cancel()
             self._handles[g] = None
@@ -147,32 +127,29 @@ class Charts:
     # ------------------------------------------------------------ time bases
 
     def market_now(self, group: int, *, graced: bool = True) -> int | None:
-        """Now on a clock group's time base, in µs (None: a replay that has not ticked).
+        """Now on a clock group's time base, in µs (None: a replay that has not started).
         ``graced``: minus the close delay, the instant up to which bars may close."""
-        speed = self.speeds[group]
-        if speed is None:
-            return self.wall() - (self.grace_us if graced else 0)
-        table = self.table
-        sids = self.fanout.members[group]
-        if not sids:
-            return None
-        newest = max(sids, key=lambda sid: int(table.ts[sid]))
-        at = float(table.applied_at[newest])
-        if not at:
-            return None
-        elapsed_us = (self.clock() - at) * 1e6 - (self.grace_us if graced else 0)
-        return int(table.ts[newest]) + int(max(elapsed_us, 0.0) * speed)
-
-    def _delay_s(self, group: int, due: int) -> float | None:
-        """Real seconds until ``due`` (plus the close delay) on a group's time base."""
-        speed = self.speeds[group]
-        if speed is not None and speed <= 0:
-            return None  # as fast as possible: only the feed's progress closes its bars
-        now = self.market_now(group, graced=False)
+        now = self.times[group].now_us()
         if now is None:
             return None
-        rate = 1.0 if speed is None else speed
-        return max((due - now) / 1e6 / rate, 0.0) + self.grace_us / 1e6
+        return now - (self.grace_us if graced else 0)
+
+    def _delay_s(self, group: int, due: int) -> float | None:
+        """Seconds of the loop's clock until ``due`` (plus the close delay) on a group's
+        time base; None when it cannot be known ahead (a replay as fast as possible:
+        only the feed's progress closes its bars)."""
+        delay = self.times[group].delay_s(due)
+        if delay is None:
+            return None
+        return max(delay, 0.0) + self.grace_us / 1e6
+
+    def _moved(self, group: int) -> Callable[[], None]:
+        """A time base's mapping changed (a replay began a pass): look at the timer again."""
+
+        def moved() -> None:
+            self._arm(group, self.fanout.due[group])
+
+        return moved
 
     # ------------------------------------------------------------ the timer
 

@@ -12,6 +12,12 @@ it is either the ``feed`` process (feeds -> table -> Redis, no WebSockets)
 or a ``gateway`` (Redis -> table -> WebSockets, no feeds running); both
 build the same table from the same ``[[feeds]]`` config, so symbol ids and
 metadata agree (:mod:`ticker.bus`).
+
+The trading day (:mod:`ticker.core.market`) is built here too: where feeds
+run, a :class:`~ticker.core.market.LiveMarket` with its
+:class:`~ticker.runtime.market_timer.MarketTimer` (market status, day rolls,
+derived crosses); on a gateway a :class:`~ticker.core.market.MirroredMarket`
+that copies what the feed process publishes.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from feeds.base import Feed
-from feeds.failover import Direction, Sources, Switch
+from feeds.failover import NO_FEED, Direction, Sources, Switch
 from feeds.outliers import OutlierFilter
 from feeds.runner import FeedRunner, FeedState
 from feeds.sink import FeedSink, Gate
@@ -34,6 +40,7 @@ from ticker.core.batch import TickRow
 from ticker.core.encode import QuoteEncoder
 from ticker.core.hub import Hub
 from ticker.core.ingest import Ingest
+from ticker.core.market import LiveMarket, Market
 from ticker.core.model import Status
 from ticker.core.outbox import Outbox
 from ticker.core.ring import UpdateRing
@@ -43,6 +50,8 @@ from ticker.core.table import SymbolTable
 from ticker.protocol.session import Session
 from ticker.runtime.assemble import backups, build_feeds, collect_instruments
 from ticker.runtime.charts import Charts
+from ticker.runtime.market_timer import MarketTimer
+from ticker.runtime.markets import build_live, build_mirrored, check_symbols, plan_crosses, timing
 from ticker.security.access import Access
 from ticker.security.admission import Admission, Admitted
 from ticker.security.limits import InboundRate
@@ -89,14 +98,22 @@ class Service:
         self.common = {f.name: common.get(f.name, FeedCommon()) for f in self.feeds}
         backup_for = {b: p for b, p in backups(config).items() if b in names and p in names}
         instruments, self.feed_of = collect_instruments(self.feeds, backup_for)
+        partial = feeds is not None  # a subset (ticker feed --feeds) or a test's own feeds
+        self.crosses = plan_crosses(config, instruments, self.feed_of, partial=partial)
+        instruments += [p.instrument for p in self.crosses]
+        self.feed_of.update({p.definition.symbol: p.feed for p in self.crosses})
+        if not partial:
+            check_symbols(config, [i.symbol for i in instruments])
         self.table = SymbolTable(instruments)
         self.hub = Hub(len(self.table))
         self.encoder = QuoteEncoder(self.table)
         self.ingest = Ingest(self.table, self.hub, self.encoder, clock=clock, observe=config.metrics.enabled)
+        #: Each symbol's calendar and time base, followed by the trading day and the bars.
+        timed = timing(config, self.feeds, self.table, self.feed_of, self.crosses)
         #: Bars (None with [bars] enabled = false); a gateway mirrors them from the bus.
         self.charts: Charts | None = None
         if config.bars.enabled:
-            self.charts = Charts(config.bars, self.table, self.feeds, self.feed_of, clock=clock)
+            self.charts = Charts(config.bars, self.table, timed.calendars, timed.times, clock=clock)
         if self.charts is not None and self.role is not Role.GATEWAY:
             self.ingest.bars = self.charts.fanout
         #: This process's sequence epoch: every symbol's until the bus says otherwise
@@ -117,13 +134,26 @@ class Service:
                 if self.feed_of[inst.symbol] == primary:
                     self.backup_of[inst.symbol] = feed.name
         idx = self.feed_index
+        derived = {p.definition.symbol for p in self.crosses}
         self.sources = Sources(
-            [idx[self.feed_of[s]] for s in self.table.symbols],
+            [NO_FEED if s in derived else idx[self.feed_of[s]] for s in self.table.symbols],
             [idx[self.backup_of[s]] if s in self.backup_of else -1 for s in self.table.symbols],
             [self.common[f.name].stale_after_s for f in self.feeds],
             clock(),
         )
         self.runner = FeedRunner(self.feeds, self._sink, on_state=self._feed_state)
+        self.market: Market
+        self.market_timer: MarketTimer | None = None
+        if self.role is Role.GATEWAY:
+            self.market = build_mirrored(config, self.feeds, self.table, self.feed_of, self.crosses, timed)
+        else:
+            live = build_live(
+                config, self.feeds, self.table, self.feed_of, self.crosses,
+                opened=self._opened_status, on_open=self.sources.reopened, timed=timed,
+            )  # fmt: skip
+            self.market = live
+            self.market_timer = MarketTimer(live, clock)
+        self.market.attach(self.ingest)
         f = config.fanout
         self.slow_policy = SlowConsumerPolicy(
             f.slow_consumer_max_bytes, f.slow_consumer_max_lag_s, f.slow_consumer_grace_s
@@ -176,6 +206,9 @@ class Service:
             wall_us=wall_us,
         )
         outbound.notify = self.publisher.notify
+        outbound.extra = self.market.bus_extra  # market state rides on every row
+        if isinstance(self.market, LiveMarket):
+            self.publisher.on_restore = self.market.restore
         self.ingest.tap = outbound
         if self.charts is not None:  # bars are built here and published beside the quotes
             from ticker.bus.bar_redis import BarRedis
@@ -201,6 +234,7 @@ class Service:
             for f, sids in zip(self.feeds, self._feed_sids(), strict=True)
         ]
         mirror = Mirror(self.ingest, links, self.bus_stats, wall_us=wall_us)
+        mirror.adopt = self.market.adopt  # type: ignore[attr-defined]  # a MirroredMarket here
         self.gateway = GatewayLink(
             self.config.bus, self.config.bus_prefix, mirror, self.bus_stats, clock=self.clock
         )
@@ -227,6 +261,8 @@ class Service:
                 log.warning("Redis not reachable yet; serving stale data until it is")
         if self.charts is not None and self.role is not Role.GATEWAY:
             self.charts.start()
+        if self.market_timer is not None:
+            self.market_timer.start()  # statuses as the calendars say, before any tick
         if self.role is not Role.GATEWAY:
             self.runner.start()
 
@@ -245,6 +281,8 @@ class Service:
     async def stop(self) -> None:
         """Stop feeds, then the bus tasks; never waits longer than the shutdown timeout
         for a task (a stuck Redis call must not keep the process from exiting)."""
+        if self.market_timer is not None:
+            self.market_timer.stop()
         try:
             async with asyncio.timeout(self.config.server.shutdown_timeout_s + 1.0):
                 await self.runner.stop()
@@ -334,9 +372,17 @@ class Service:
             if self.table.set_status(sid, Status.STALE):
                 self.ingest.publish_status(sid, now)
 
-    def source_of(self, sid: int) -> str:
-        """Name of the feed whose ticks are applied for ``sid`` now."""
-        return self.feeds[int(self.sources.active[sid])].name
+    def source_of(self, sid: int) -> str | None:
+        """Name of the feed whose ticks are applied for ``sid`` now (None: derived)."""
+        active = int(self.sources.active[sid])
+        return self.feeds[active].name if active >= 0 else None
+
+    def _opened_status(self, sid: int) -> int:
+        """A symbol's status when its market opens: pending without a price, stale
+        when its feed has lost its source, else live (silence counts from now)."""
+        if self.table.seq[sid] == 0:
+            return int(Status.PENDING)
+        return int(Status.LIVE if self.sources.feed_connected(sid) else Status.STALE)
 
     def _feed_state(self, feed: Feed, state: FeedState) -> None:
         self.feed_stats[feed.name].state = state.value

@@ -82,6 +82,7 @@ async def symbols(request: web.Request) -> web.Response:
         return entitled
     service = request.app[SERVICE]
     t = service.table
+    market = service.market
     out = [
         {
             "symbol": inst.symbol,
@@ -93,6 +94,7 @@ async def symbols(request: web.Request) -> web.Response:
             "source": service.source_of(sid),
             "status": Status(int(t.status[sid])).label,
             "seq": int(t.seq[sid]),
+            **market.describe(sid),  # calendar, market_open, next_open/close, derived
         }
         for sid, inst in enumerate(t.instruments)
         if entitled.allows(inst.symbol)

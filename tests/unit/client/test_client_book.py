@@ -2,7 +2,7 @@
 
 import pytest
 
-from ticker.client.book import Quote, QuoteBook
+from ticker.client.book import Day, Quote, QuoteBook
 from ticker.client.messages import Message, unpack
 from ticker.client.state import ConnectionLifecycle, ConnState, IllegalTransition, Subscriptions
 
@@ -144,3 +144,55 @@ def test_subscriptions_resubscribe_one_request_per_throttle_in_order() -> None:
     assert subs.requests() == [(["EURUSD", "GBPUSD", "USDJPY"], 0), (["XAUUSD"], 250)]
     assert subs.remove(["GBPUSD", "NOPE"]) == ["GBPUSD"]
     assert subs.symbols == ["EURUSD", "XAUUSD", "USDJPY"] and "GBPUSD" not in subs
+
+
+# ---------------------------------------------------------------- the trading day (v1 addition)
+
+DAY = {"date": "2024-03-12", "open": 1.0901, "high": 1.0915, "low": 1.0890, "prev_close": 1.0950,
+       "change": -0.004, "change_pct": -0.37, "ticks": 120}  # fmt: skip
+
+
+def test_snapshot_day_then_update_day_fields_then_a_roll_and_session_times() -> None:
+    book = QuoteBook()
+    book.apply({**SNAP, "bid": 1.091, "day": DAY, "next_open": None, "next_close": 1_710_536_400_000_000})
+    q = book["EURUSD"]
+    assert q.day == Day("2024-03-12", 1.0901, 1.0915, 1.089, 1.095, 120)
+    assert q.next_close == 1_710_536_400_000_000 and q.next_open is None
+    assert (q.change, q.change_pct) == (-0.004, -0.37)  # the snapshot's own numbers
+    book.apply(upd(11, bid=1.0916, day={"high": 1.0916}))
+    q = book["EURUSD"]
+    assert q.day is not None and (q.day.high, q.day.low, q.day.open) == (1.0916, 1.089, 1.0901)
+    assert (q.change, q.change_pct) == (-0.0034, -0.31)
+    # The market closes (status with the next open), then the next day starts.
+    book.apply({"type": "status", "symbol": "EURUSD", "status": "closed", "ts": 5, "next_open": 7})
+    assert (book["EURUSD"].status, book["EURUSD"].next_open) == ("closed", 7)
+    roll = {"date": "2024-03-13", "open": None, "high": None, "low": None, "prev_close": 1.0916,
+            "change": None, "change_pct": None, "ticks": 0}  # fmt: skip
+    change = book.apply({"type": "day", "symbol": "EURUSD", "day": roll, "ts": 6})
+    assert change is not None and change.quote is not None
+    assert change.quote.day == Day("2024-03-13", None, None, None, 1.0916, 0)
+    assert change.quote.change == 0.0 and change.quote.seq == 11  # a roll is not a tick
+
+
+def test_change_equals_the_servers_for_prices_whose_float_difference_is_noisy() -> None:
+    from ticker.core.calendar import FX, Calendar
+    from ticker.core.daystats import DailyStats
+
+    stats = DailyStats([Calendar(FX)], [5])
+    ts = 1_710_252_000_000_000  # a Tuesday, trading
+    stats.on_tick(0, ts, 1.1)
+    for prev, bid in [(1.1, 1.10003), (1.08412, 1.08415), (0.7, 0.70001), (1.3, 1.29999), (1.2345, 1.2346)]:
+        stats.set_prev_close(0, prev)
+        stats.on_tick(0, ts, bid)
+        s = stats.get(0)
+        assert s is not None
+        q = Quote("EURUSD", 1, ts, bid=bid, day=Day("2024-03-12", prev_close=prev))
+        assert (q.change, q.change_pct) == (s.change, s.change_pct), (prev, bid)
+
+
+def test_a_day_message_without_a_snapshot_or_a_date_changes_nothing() -> None:
+    book = QuoteBook()
+    assert book.apply({"type": "day", "symbol": "EURUSD", "day": DAY}).dropped == "no_snapshot"
+    book.apply(SNAP)
+    assert book.apply({"type": "day", "symbol": "EURUSD", "day": {"open": 1}}).dropped == "malformed"
+    assert book["EURUSD"].day is None and book["EURUSD"].change is None

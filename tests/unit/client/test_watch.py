@@ -53,8 +53,9 @@ def test_rendered_table_shows_quotes_spreads_rates_and_status() -> None:
         {"EURUSD": Instrument("EURUSD", 5, 0.0001), "USDJPY": Instrument("USDJPY", 3, 0.01)},
     )
     snap = {"type": "snapshot", "seq": 1, "ts": 1_000_000, "status": "live"}
-    client.book.apply({**snap, "symbol": "EURUSD", "bid": 1.08412, "ask": 1.08415})
-    client.book.apply({**snap, "symbol": "USDJPY", "bid": 151.234, "ask": 151.248})
+    day = {"date": "2024-03-12", "open": 1.084, "high": 1.0845, "low": 1.0838, "prev_close": 1.083, "ticks": 5}
+    client.book.apply({**snap, "symbol": "EURUSD", "bid": 1.08412, "ask": 1.08415, "day": day})
+    client.book.apply({**snap, "symbol": "USDJPY", "bid": 151.234, "ask": 151.248, "day": None})
     client.book.apply({"type": "status", "symbol": "USDJPY", "status": "stale", "ts": 2})
     for i in range(10):
         data = {"type": "update", "symbol": "EURUSD", "seq": 2 + i, "bid": 1.08413 + i / 1e5, "ts": 1_000_000}
@@ -68,9 +69,10 @@ def test_rendered_table_shows_quotes_spreads_rates_and_status() -> None:
     assert "idle" in text and "ws://127.0.0.1:1/ws" in text
     eur = lines["EURUSD"].split()
     assert eur[1:4] == ["1.08412", "1.08415", "0.3"]  # book price (updates here only fed the meter)
-    assert float(eur[4]) == pytest.approx(10.0, rel=0.05) and eur[5:7] == ["2.00", "ms"]
+    assert eur[4] == "+0.10"  # 100 * (1.08412 - 1.083) / 1.083 = 0.1034...
+    assert float(eur[5]) == pytest.approx(10.0, rel=0.05) and eur[6:8] == ["2.00", "ms"]
     jpy = lines["USDJPY"].split()
-    assert jpy[1:4] == ["151.234", "151.248", "1.4"] and jpy[-1] == "stale"
+    assert jpy[1:5] == ["151.234", "151.248", "1.4", "—"] and jpy[-1] == "stale"  # no previous close yet
     assert lines["XAUUSD"].split()[1] == "—" and lines["XAUUSD"].split()[-1] == "pending"
     assert "disconnected (1001): bye; retrying in 0.4 s" in text
     assert state.moves[("EURUSD", "bid")] == 1

@@ -8,7 +8,7 @@ from ticker.config import ConfigError
 from ticker.config.schema import DEFAULT_BAR_RETENTION
 from ticker.core.bars import DEFAULT_RETENTION_US, SeriesSpec
 from ticker.core.calendar import parse_duration, parse_interval
-from ticker.runtime.charts import FALLBACK_RETENTION, market_of, series_specs
+from ticker.runtime.charts import FALLBACK_RETENTION, series_specs
 from ticker.runtime.configure import defaults, from_dict
 
 
@@ -48,9 +48,3 @@ def test_bad_bars_config_names_the_key(bars: dict, message: str) -> None:
 
 def test_bars_can_be_switched_off_without_intervals() -> None:
     assert not from_dict({"bars": {"enabled": False, "intervals": []}}).bars.enabled
-
-
-def test_which_market_hours_a_symbol_follows() -> None:
-    assert [market_of(s) for s in ("EURUSD", "USDJPY", "XAUUSD", "XAGEUR", "BTCUSD", "ETH-USD")] == [
-        "fx", "fx", "metals", "metals", "crypto", "crypto",
-    ]  # fmt: skip

@@ -10,10 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ticker.core.crosses import (
-    CLOSED,
-    LIVE,
-    PENDING,
-    STALE,
     CrossDef,
     CrossEngine,
     CrossError,
@@ -26,6 +22,9 @@ from ticker.core.crosses import (
     parse_cross,
     parse_expression,
 )
+from ticker.core.model import Status
+
+PENDING, LIVE, STALE, CLOSED = Status.PENDING, Status.LIVE, Status.STALE, Status.CLOSED
 
 # ------------------------------------------------------------------- parsing
 

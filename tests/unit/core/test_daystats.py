@@ -48,7 +48,7 @@ def test_statistics_over_a_known_tick_sequence(stats: DailyStats) -> None:
     assert s.change == 0.00115
     assert s.change_pct == 0.11  # 100 * 0.00115 / 1.093 = 0.1052...
     assert stats.as_dict(0) == {
-        "day": "2024-03-12", "open": 1.09415, "high": 1.09415, "low": 1.09415, "prev_close": 1.093,
+        "date": "2024-03-12", "open": 1.09415, "high": 1.09415, "low": 1.09415, "prev_close": 1.093,
         "change": 0.00115, "change_pct": 0.11, "ticks": 1,
     }  # fmt: skip
     assert stats.get(1) is None  # the other symbol never ticked
@@ -175,3 +175,28 @@ def test_statistics_from_random_ticks_equal_a_per_day_reference(ticks: list[tupl
     days = sorted(ref)
     for prev, day in itertools.pairwise(days):
         assert closes[day] == ref[prev][3]
+
+
+def test_the_fast_path_gives_the_same_answers_around_rolls_closes_and_early_closes() -> None:
+    """Ticks inside the cached window skip the calendar; ticks at its edges (the roll,
+    an early close, a timer roll, the metals' break) must still be handled."""
+    from datetime import time as wall
+
+    from ticker.core.calendar import METALS, CalendarSpec, EarlyClose
+
+    eve = Calendar(CalendarSpec("fx", early_closes=(EarlyClose(12, 24, wall(13)),)))
+    stats = DailyStats([eve, Calendar(METALS)], [5, 2])
+    assert stats.on_tick(0, ny(2024, 12, 24, 12, 59), 1.04) == ROLL
+    assert stats.on_tick(0, ny(2024, 12, 24, 12, 59, 30), 1.05) == TICKS | LAST | HIGH
+    assert stats.on_tick(0, ny(2024, 12, 24, 13), 1.06) == 0  # the early close: off-hours
+    assert stats.ignored_closed == 1
+    s = stats.get(0)
+    assert s is not None and (s.high, s.last, s.ticks) == (1.05, 1.05, 2)
+    # Metals: the day rolls at 17:00 into the break; the first tick at 18:00 opens it.
+    stats.on_tick(1, ny(2024, 3, 12, 16, 59), 2150.0)
+    assert stats.on_tick(1, ny(2024, 3, 12, 17, 30), 2151.0) == 0
+    assert stats.roll_due(ny(2024, 3, 12, 17)) == [1]
+    assert stats.on_tick(1, ny(2024, 3, 12, 18), 2152.0) == TICKS | LAST | HIGH | LOW | OPEN
+    assert stats.on_tick(1, ny(2024, 3, 12, 18, 1), 2151.5) == TICKS | LAST | LOW
+    s = stats.get(1)
+    assert s is not None and (s.day, s.open, s.low, s.prev_close) == (date(2024, 3, 13), 2152.0, 2151.5, 2150.0)

@@ -76,3 +76,22 @@ def test_connection_lost_is_immediate_and_lets_the_backup_in() -> None:
     stale, switches = s2.connection_lost(P, 1.2, status(LIVE, PENDING, LIVE))
     assert stale == [0] and switches == []  # backup never ticked
     assert isinstance(s2.admit(B, 0, 1.3), Switch)  # but its first tick is taken at once
+
+
+def test_closed_symbols_never_go_stale_and_silence_counts_from_the_open() -> None:
+    s = Sources([P, OTHER], [-1, -1], [5.0, 2.0, 0.0], 0.0)
+    applied = np.array([1.0, 0.0])
+    closed = status(Status.CLOSED, Status.PENDING)
+    assert s.sweep(1000.0, closed, applied) == ([], [])  # a weekend of silence, market closed
+    s.reopened([0], 1000.0)  # Sunday 17:00: the market opens, the symbol turns live
+    live = status(LIVE, PENDING)
+    assert s.sweep(1004.9, live, applied) == ([], [])
+    assert s.sweep(1005.1, live, applied) == ([0], [])  # no tick within 5 s of the open
+
+
+def test_a_derived_symbol_has_no_feed_and_never_goes_stale() -> None:
+    s = Sources([P, -1], [-1, -1], [5.0, 2.0, 0.0], 0.0)
+    both = status(LIVE, LIVE)
+    assert s.sweep(100.0, both, np.array([1.0, 1.0])) == ([0], [])
+    assert s.connection_lost(P, 100.0, status(STALE, LIVE)) == ([], [])
+    assert s.feed_connected(1) and not s.feed_connected(0)

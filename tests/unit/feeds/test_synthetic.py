@@ -85,3 +85,70 @@ def test_options_validate_symbols() -> None:
 
 
 
+
+
+# ------------------------------------------------------------- the trading day
+
+
+def test_a_days_statistics_look_like_a_real_market() -> None:
+    """Five simulated days of EURUSD, USDJPY and gold through the daily statistics:
+    daily ranges in the usual tens of pips (EURUSD 35-55 with the default model,
+    20-150 allowed; gold tens of dollars), a change of a fraction of a percent, as a
+    quote board would show."""
+    from ticker.core.calendar import Calendar, CalendarSpec
+    from ticker.core.daystats import DailyStats
+
+    symbols = ["EURUSD", "USDJPY", "XAUUSD"]
+    m = market(seed=42, rate=3.0, symbols=symbols)  # volatility does not depend on the rate
+    demo = Calendar(CalendarSpec("always", weekdays=frozenset(range(7))))
+    stats = DailyStats([demo] * 3, [spec(s).instrument.decimals for s in symbols])
+    day0 = 1_710_190_800_000_000  # Monday 2024-03-11 17:00 New York (EDT): a day boundary
+    ranges: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    for day in range(5):
+        for hour in range(24):
+            b = m.generate(day * 86400 + hour * 3600, day * 86400 + (hour + 1) * 3600)
+            for sid, bid, ts in zip(b.sid.tolist(), b.bid.tolist(), (b.ts + day0).tolist(), strict=True):
+                stats.on_tick(sid, ts, bid)
+        for sid in range(3):
+            s = stats.get(sid)
+            assert s is not None
+            ranges[sid].append((s.high - s.low) / spec(symbols[sid]).instrument.pip_size)
+            if day:
+                assert abs(s.change_pct) < 2.0
+    for sid in (0, 1):  # forex, in pips
+        assert all(20 <= p <= 150 for p in ranges[sid]), (symbols[sid], ranges[sid])
+    assert 30 <= np.mean(ranges[0]) <= 90, ranges[0]  # EURUSD's average daily range
+    assert all(10 <= p / 10 <= 150 for p in ranges[2]), ranges[2]  # gold, in dollars
+
+
+def test_on_a_calendar_the_feed_emits_nothing_while_the_market_is_closed() -> None:
+    from feeds.synthetic.feed import SyntheticFeed
+    from ticker.core.calendar import FX, Calendar, CalendarSpec
+
+    feed = SyntheticFeed("demo", SyntheticOptions(symbols=("EURUSD", "USDJPY"), rate=1000.0))
+    fx = Calendar(FX)
+    friday_1659 = 1_709_935_140_000_000  # 2024-03-08 16:59 New York (EST)
+    m = feed.market(friday_1659)
+    batch = m.generate(0.0, 120.0)  # 16:59 to 17:01: the close is in the middle
+    feed.use_calendars([fx, fx])
+    kept = feed.trading(batch)
+    assert 0 < len(kept) < len(batch)
+    assert kept.ts.max() < friday_1659 + 60_000_000 <= batch.ts.max()
+    assert len(feed.trading(m.generate(3600.0, 3700.0))) == 0  # Friday evening: all closed
+    # The default demo market never closes.
+    always = SyntheticFeed("demo", SyntheticOptions(symbols=("EURUSD",)))
+    assert always.default_calendar == "always"
+    always.use_calendars([Calendar(CalendarSpec("always", weekdays=frozenset(range(7))))])
+    assert len(always.trading(batch)) == len(batch)
+
+
+def test_previous_closes_are_seeded_a_days_move_from_the_start() -> None:
+    from feeds.synthetic.feed import SyntheticFeed
+
+    feed = SyntheticFeed("demo", SyntheticOptions(symbols=("EURUSD", "XAUUSD"), seed=3))
+    closes = feed.previous_closes()
+    assert closes == SyntheticFeed("demo", SyntheticOptions(symbols=("EURUSD", "XAUUSD"), seed=3)).previous_closes()
+    for sym, px in closes.items():
+        level = spec(sym).level
+        assert abs(px / level - 1) < 0.03 and px != level
+        assert round(px, spec(sym).instrument.decimals) == px
