@@ -28,12 +28,19 @@ socket is free. Rules:
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from ticker.core.stats import FanoutStats
 
 UpdateEncoder = Callable[[int, int], bytes]
+
+
+#: The dict an outbox's seldom-used maps share until their first write: read-only
+#: (get, ``in``, pop of a missing key, clear all leave it empty); each writer swaps in
+#: its own dict first. An empty dict is 64 bytes, and 10,000 idle connections each
+#: carrying four of them is 2.5 MiB for nothing (docs/benchmarks.md, idle).
+_UNUSED: dict[int, Any] = {}
 
 
 class _Slot:
@@ -81,18 +88,21 @@ class Outbox:
         self.max_frame_bytes = max_frame_bytes
         #: Pending messages, oldest first. Read-only outside this class (the
         #: writer tests it for emptiness without a method call).
-        self.queue: deque[bytes | _Slot] = deque()
-        self._merging: dict[int, _Slot] = {}
+        # A list, not a deque: an empty deque allocates a 64-slot block (about 0.7 KiB
+        # per idle connection, docs/benchmarks.md), and the writer takes everything
+        # at once almost always, by swapping the list out.
+        self.queue: list[bytes | _Slot] = []
+        self._merging: dict[int, _Slot] = _UNUSED
         #: Throttled symbols with an update waiting for its interval: sid -> mask.
         self.held: dict[int, int] = {}
-        self._interval: dict[int, float] = {}
-        self._next_ok: dict[int, float] = {}
+        self._interval: dict[int, float] = _UNUSED
+        self._next_ok: dict[int, float] = _UNUSED
         self._bytes = 0
         #: When the queue last went from empty to non-empty (see :meth:`lag`).
         self.since = 0.0
         self._nslots = 0
         #: Latest-value series: sid -> (queue index, payload) of its pending message.
-        self._latest: dict[int, tuple[int, bytes]] = {}
+        self._latest: dict[int, tuple[int, bytes]] = _UNUSED
 
     # ------------------------------------------------------------ inspection
 
@@ -140,7 +150,7 @@ class Outbox:
         """Queue a control message ahead of everything pending (warnings)."""
         if not self.queue:
             self._wake(now)
-        self.queue.appendleft(payload)
+        self.queue.insert(0, payload)
         self._bytes += len(payload)
 
     def push_update(self, sid: int, mask: int, payload: bytes, now: float) -> None:
@@ -170,6 +180,8 @@ class Outbox:
             return
         size = len(payload)
         slot = _Slot(sid, mask, size)
+        if self._merging is _UNUSED:
+            self._merging = {}
         self._merging[sid] = slot
         queue.append(slot)
         self._nslots += 1
@@ -204,6 +216,8 @@ class Outbox:
                 return
         if not queue:
             self._wake(now)
+        if self._latest is _UNUSED:
+            self._latest = {}
         self._latest[sid] = (len(queue), payload)
         queue.append(payload)
         self._bytes += len(payload)
@@ -238,6 +252,8 @@ class Outbox:
 
     def set_throttle(self, sid: int, interval_s: float, now: float) -> None:
         if interval_s > 0:
+            if self._interval is _UNUSED:
+                self._interval, self._next_ok = {}, {}
             self._interval[sid] = interval_s
             self._next_ok.setdefault(sid, 0.0)
         else:
@@ -278,8 +294,8 @@ class Outbox:
             return None
         parts: list[bytes]
         if not self._nslots and self._bytes <= self.max_frame_bytes:
-            parts = list(queue)  # type: ignore[arg-type]  # no slots queued
-            queue.clear()
+            parts = queue  # type: ignore[assignment]  # no slots queued: all bytes
+            self.queue = []
             self._bytes = 0
         else:
             parts = self._take_some()
@@ -298,8 +314,11 @@ class Outbox:
         parts: list[bytes] = []
         size = 0
         limit = self.max_frame_bytes
-        while queue and (size < limit or not parts):
-            item = queue.popleft()
+        taken = 0
+        n = len(queue)
+        while taken < n and (size < limit or not parts):
+            item = queue[taken]
+            taken += 1
             if type(item) is bytes:
                 self._bytes -= len(item)
             else:
@@ -313,6 +332,7 @@ class Outbox:
                 item = self._encode(item.sid, item.mask)
             parts.append(item)
             size += len(item) + 1
+        del queue[:taken]
         if not queue:
             self._bytes = 0
         return parts

@@ -44,7 +44,7 @@ from ticker.protocol.replies import (
 )
 from ticker.protocol.requests import Auth, Heartbeat, Ping, Request, Subscribe, Unsubscribe, parse_request
 from ticker.protocol.resume import Resumer
-from ticker.security.access import Access, AccessEvent, AccessState
+from ticker.security.access import OPEN, Access, AccessEvent, AccessState
 from ticker.security.limits import InboundRate, RateVerdict
 from ticker.security.tokens import TokenError
 from ticker.util.clock import wall_us
@@ -58,7 +58,8 @@ def _symbols_error(code: ErrorCode, what: str, names: list[str], id: RequestId, 
 class Session:
     __slots__ = (
         "table", "hub", "encoder", "outbox", "stats", "max_symbols", "access", "rate",
-        "_wall", "subscriptions", "closed", "ending", "bars", "_bar_source", "ring", "heartbeat",
+        "_wall", "subscriptions", "closed", "ending", "bars", "_bar_fanout", "_max_history", "ring",
+        "heartbeat",
     )  # fmt: skip
 
     def __init__(
@@ -83,7 +84,7 @@ class Session:
         self.outbox = outbox
         self.stats = stats
         self.max_symbols = max_symbols
-        self.access = access if access is not None else Access()
+        self.access = access if access is not None else OPEN
         self.rate = rate
         self._wall = wall_clock
         #: sid -> throttle_ms
@@ -93,10 +94,12 @@ class Session:
         self.ending: Close | None = None
         #: Bar series followed (made on the first request about bars).
         self.bars: BarSubscriptions | None = None
-        self._bar_source = (bars, max_history)
+        self._bar_fanout = bars
+        self._max_history = max_history
         #: Recent updates for resuming (None: the server keeps none).
         self.ring = ring
-        self.heartbeat = HeartbeatTimer()
+        #: Made when the client asks for heartbeats (most never do).
+        self.heartbeat: HeartbeatTimer | None = None
 
     # ------------------------------------------------------------ input
 
@@ -154,7 +157,8 @@ class Session:
         """Timers (called a few times a second): heartbeat, auth deadline, token expiry."""
         if self.closed or self.ending is not None:
             return None
-        if self.heartbeat.due(self.outbox, now):
+        heartbeat = self.heartbeat
+        if heartbeat is not None and heartbeat.due(self.outbox, now):
             self.outbox.push(encode_heartbeat(None, self._wall()), now)
             self.stats.heartbeats_sent += 1
         event = self.access.due(now)
@@ -301,7 +305,7 @@ class Session:
 
     def _bar_subscriptions(self) -> BarSubscriptions:
         if self.bars is None:
-            fanout, max_history = self._bar_source
+            fanout, max_history = self._bar_fanout, self._max_history
             self.bars = BarSubscriptions(
                 fanout, self.outbox, self.encoder.update, max_series=self.max_symbols, max_history=max_history
             )
@@ -324,6 +328,8 @@ class Session:
         self.outbox.push(encode_pong(req.id, self._wall()), now)
 
     def _heartbeat(self, req: Heartbeat, now: float) -> None:
+        if self.heartbeat is None:
+            self.heartbeat = HeartbeatTimer()
         self.heartbeat.set(req.interval_ms)
         self.outbox.push(encode_heartbeat(req.id, self._wall(), req.interval_ms), now)
 

@@ -52,7 +52,7 @@ from ticker.runtime.assemble import backups, build_feeds, collect_instruments
 from ticker.runtime.charts import Charts
 from ticker.runtime.market_timer import MarketTimer
 from ticker.runtime.markets import build_live, build_mirrored, check_symbols, plan_crosses, timing
-from ticker.security.access import Access
+from ticker.security.access import OPEN, Access
 from ticker.security.admission import Admission, Admitted
 from ticker.security.limits import InboundRate
 from ticker.security.tokens import Authenticator
@@ -423,7 +423,7 @@ class Service:
 
     def _access(self, admitted: Admitted | None, now: float) -> Access:
         if self.authenticator is None:
-            return Access()
+            return OPEN
         if admitted is None:  # our bug: the handshake must go through admission
             raise ValueError("auth is enabled: a session needs the connection's admission")
         a = self.config.auth

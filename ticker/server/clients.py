@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -38,14 +37,12 @@ class Clients:
     def __iter__(self) -> Iterator[Connection]:
         return iter(list(self._conns))
 
-    @contextmanager
-    def serving(self, conn: Connection) -> Iterator[Connection]:
-        """Hold ``conn`` in the set while its handler runs."""
+    def add(self, conn: Connection) -> None:
+        """Hold ``conn`` in the set while its handler runs (it calls :meth:`discard` at the end)."""
         self._conns.add(conn)
-        try:
-            yield conn
-        finally:
-            self._conns.discard(conn)
+
+    def discard(self, conn: Connection) -> None:
+        self._conns.discard(conn)
 
     def sweep(self, now: float) -> None:
         """Sample every connection's send-queue depth, then check slow consumers

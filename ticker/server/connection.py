@@ -65,7 +65,7 @@ class Connection:
 
     # Slots: one of these lives per client; 10,000 idle clients is a target.
     __slots__ = (
-        "ws", "peer", "transport", "flusher", "stats", "observe", "_record_latency",
+        "ws", "peer", "transport", "flusher", "stats", "observe",
         "outbox", "session", "guard", "close_reason", "direct", "_marked", "_blocked",
         "_closing", "_timer", "_timer_at", "_waiter", "_writer_task", "_closer", "_close_timeout_s",
         "inbound", "close_code", "_inflated_limit",
@@ -91,8 +91,6 @@ class Connection:
         self.stats = context.fanout_stats
         self.observe = observe
         self._close_timeout_s = close_timeout_s
-        #: Per-frame latency goes to a plain list, binned by the sweep (see Histogram).
-        self._record_latency = self.stats.fanout_latency.deferred.append
         self.outbox = context.new_outbox(self._notify)
         self.session = context.new_session(self.outbox, admitted)
         self.guard = SlowConsumerGuard(context.slow_policy)
@@ -128,8 +126,34 @@ class Connection:
         log.info("client connected", extra={"peer": self.peer})
         if not self.direct:  # permessage-deflate: aiohttp's compressor, so a writer task
             self._writer_task = asyncio.create_task(self._write_loop(), name=f"writer:{self.peer}")
-        try:
-            await self._read_loop()
+        try:  # the read loop, inline: a coroutine frame of its own would cost each
+            # connection another 0.2 KiB for its whole life (docs/benchmarks.md, idle)
+            session = self.session
+            clock = time.monotonic
+            limit = self._inflated_limit
+            async for msg in self.ws:
+                if limit and msg.type is not WSMsgType.ERROR and len(msg.data) > limit:
+                    close: Close | None = Close(
+                        CloseCode.MESSAGE_TOO_BIG,
+                        f"message too big: {len(msg.data)} bytes inflated, the limit is {limit}",
+                        CloseReason.MESSAGE_TOO_BIG,
+                    )
+                elif msg.type is _TEXT:
+                    close = session.receive(msg.data, clock())
+                elif msg.type is WSMsgType.BINARY:
+                    close = session.receive_binary(clock())
+                else:  # ERROR: aiohttp has already sent its close frame and closed the socket
+                    if self._closer is None:
+                        self.close_reason = self._error_reason(msg.data)
+                        code = getattr(msg.data, "code", None)
+                        self.close_code = code if isinstance(code, int) else CloseCode.ABNORMAL
+                    break
+                if close is not None:
+                    self.kill(close.code, close.frame_reason(), close.reason)
+            # A missed pong closes the socket without an ERROR message when no read was pending.
+            if self.close_reason is CloseReason.CLIENT and isinstance(self.ws.exception(), TimeoutError):
+                self.close_reason = CloseReason.HEARTBEAT_TIMEOUT
+                self.close_code = CloseCode.ABNORMAL
         finally:
             self._closing = True
             self.session.close()
@@ -151,34 +175,6 @@ class Connection:
             else:
                 extra["code"] = CloseCode.ABNORMAL  # no close frame went out
             log.info("client disconnected: %s", self.close_reason, extra=extra)
-
-    async def _read_loop(self) -> None:
-        session = self.session
-        clock = time.monotonic
-        limit = self._inflated_limit
-        async for msg in self.ws:
-            if limit and msg.type is not WSMsgType.ERROR and len(msg.data) > limit:
-                close: Close | None = Close(
-                    CloseCode.MESSAGE_TOO_BIG,
-                    f"message too big: {len(msg.data)} bytes inflated, the limit is {limit}",
-                    CloseReason.MESSAGE_TOO_BIG,
-                )
-            elif msg.type is _TEXT:
-                close = session.receive(msg.data, clock())
-            elif msg.type is WSMsgType.BINARY:
-                close = session.receive_binary(clock())
-            else:  # ERROR: aiohttp has already sent its close frame and closed the socket
-                if self._closer is None:
-                    self.close_reason = self._error_reason(msg.data)
-                    code = getattr(msg.data, "code", None)
-                    self.close_code = code if isinstance(code, int) else CloseCode.ABNORMAL
-                break
-            if close is not None:
-                self.kill(close.code, close.frame_reason(), close.reason)
-        # A missed pong closes the socket without an ERROR message when no read was pending.
-        if self.close_reason is CloseReason.CLIENT and isinstance(self.ws.exception(), TimeoutError):
-            self.close_reason = CloseReason.HEARTBEAT_TIMEOUT
-            self.close_code = CloseCode.ABNORMAL
 
     def _violation(self, close: Close) -> None:
         """The frame guard refused a client frame: close with its code."""
@@ -219,8 +215,7 @@ class Connection:
         outbox = self.outbox
         if outbox.held:
             outbox.release_due(now)
-        queue = outbox.queue
-        if queue:
+        if outbox.queue:
             transport = self.transport
             assert transport is not None
             if transport.is_closing():
@@ -228,7 +223,8 @@ class Connection:
                 self._marked = False
                 return
             if self.observe:
-                self._record_latency(now - outbox.since)
+                # Per-frame latency goes to a plain list, binned by the sweep (see Histogram).
+                self.stats.fanout_latency.deferred.append(now - outbox.since)
             frame = outbox.take_frame()
             if frame is not None:
                 stats = self.stats
@@ -243,7 +239,7 @@ class Connection:
             due = outbox.next_due()
             if due is not None and (self._timer is None or due < self._timer_at):
                 self._arm(due)
-        if queue:  # more than one frame's worth was pending
+        if outbox.queue:  # more than one frame's worth was pending
             self.flusher.mark(self)
         else:
             self._marked = False
@@ -287,7 +283,7 @@ class Connection:
         clock = time.monotonic
         loop = asyncio.get_running_loop()
         observe = self.observe
-        record_latency = self._record_latency
+        record_latency = stats.fanout_latency.deferred.append
         try:
             while not self._closing:
                 now = clock()

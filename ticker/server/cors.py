@@ -1,9 +1,10 @@
 """CORS for the HTTP API: :class:`~ticker.security.cors.CorsPolicy` applied to ``/api/*``.
 
-A middleware, so every route under ``/api/`` (those added later too) and every
-answer from it (errors included, so a page can read why) carries the same
-headers, and a preflight ``OPTIONS`` is answered for any of them. Other paths
-(the WebSocket, the board, health, metrics) pass by untouched.
+The middleware of the ``/api`` sub-application, so every route under ``/api/``
+(those added later too) and every answer from it (errors included, so a page
+can read why) carries the same headers, and a preflight ``OPTIONS`` is answered
+for any of them. Other paths (the WebSocket, the board, health, metrics) never
+pass through it.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ def _refused(verdict: Refusal) -> web.Response:
 def cors_middleware(policy: CorsPolicy) -> Middleware:
     @web.middleware
     async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not request.path.startswith(API_PREFIX):
-            return await handler(request)
         headers = request.headers
         origin = headers.get("Origin")
         no_route = isinstance(request.match_info.http_exception, web.HTTPNotFound)

@@ -178,3 +178,25 @@ def test_drop_all_counts_discarded(market: Market) -> None:
 
 def test_masks_are_bit_flags() -> None:
     assert BID & ASK == 0
+
+
+def test_the_shared_unused_map_is_never_written() -> None:
+    """Outboxes share one empty dict for maps they have not needed yet; every path
+    that writes one (conflation, throttle, latest-value series) takes its own first."""
+    from ticker.core import outbox as module
+
+    stats = FanoutStats()
+    a = Outbox(lambda sid, mask: b'{"u":%d}' % sid, stats, high_water=1)
+    b = Outbox(lambda sid, mask: b'{"u":%d}' % sid, stats, high_water=1)
+    a.push_update(1, 1, b'{"u":1}', 0.0)
+    a.push_update(2, 1, b'{"u":2}', 0.0)  # over high water: a merge slot
+    a.set_throttle(3, 0.5, 0.0)
+    a.push_update(3, 1, b'{"u":3}', 0.1)
+    a.push_latest(10_000, b'{"bar":1}', 0.0)
+    a.forget(2)
+    a.set_throttle(3, 0.0, 0.2)
+    a.drop_all()
+    b.forget(5)
+    b.set_throttle(5, 0.0, 0.0)
+    assert module._UNUSED == {}
+    assert b._merging is module._UNUSED and a._merging is not module._UNUSED

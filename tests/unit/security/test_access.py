@@ -79,3 +79,14 @@ def test_handshake_identity_is_authenticated_from_the_start() -> None:
     forever = Identity("key:k", entitlements(("*",)), 0, None)
     a = Access(login=login_as(), identity=forever, now=0.0, wall=WALL)
     assert a.state is AccessState.AUTHENTICATED and a.due(1e9) is None
+
+
+def test_the_shared_open_access_never_changes() -> None:
+    """Every connection shares OPEN while auth is off: nothing a client does moves it."""
+    from ticker.security.access import OPEN, AccessState
+
+    for _ in range(3):
+        with pytest.raises(TokenError, match="not enabled"):
+            OPEN.login("tk_whatever", 1.0, 1.0)
+        assert OPEN.due(1e12) is None
+    assert OPEN.state is AccessState.OPEN and OPEN.authenticated and OPEN.identity.name == "anonymous"
