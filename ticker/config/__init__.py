@@ -19,6 +19,8 @@ from ticker.config.schema import (
     ApiKeyConfig,
     AuthConfig,
     Config,
+    DelayConfig,
+    DelayedSymbolsConfig,
     FanoutConfig,
     FeedCommon,
     FeedConfig,
@@ -30,6 +32,7 @@ from ticker.config.schema import (
     OutlierConfig,
     ServerConfig,
     TlsConfig,
+    UsageConfig,
 )
 
 __all__ = [
@@ -37,6 +40,8 @@ __all__ = [
     "AuthConfig",
     "Config",
     "ConfigError",
+    "DelayConfig",
+    "DelayedSymbolsConfig",
     "FanoutConfig",
     "FeedCommon",
     "FeedConfig",
@@ -48,4 +53,5 @@ __all__ = [
     "OutlierConfig",
     "ServerConfig",
     "TlsConfig",
+    "UsageConfig",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ticker.core.batch import TickBatch, TickRow
 from ticker.core.encode import QuoteEncoder, encode_status
@@ -24,6 +24,9 @@ from ticker.core.hub import Hub
 from ticker.core.model import QuoteState, Status, Tick
 from ticker.core.stats import FeedStats
 from ticker.core.table import QUOTE_MASK, SEQ, STATUS, Reject, SymbolTable
+
+if TYPE_CHECKING:
+    from ticker.core.delay import DelayLines
 
 
 class Tap(Protocol):
@@ -53,6 +56,8 @@ class Ingest:
         self._reject_labels = {int(r): r.label for r in Reject}
         #: Set by the feed process to publish every change to the bus.
         self.tap: Tap | None = None
+        #: Delay lines (sampled by their own timer); told when a sequence starts over.
+        self.delayed: DelayLines | None = None
 
     def apply_batch(self, feed: FeedStats, batch: TickBatch) -> int:
         """Apply ticks in order; returns how many were applied."""
@@ -125,6 +130,8 @@ class Ingest:
         self.table.forget(sid)
         self.table.apply_mirrored(sid, state, now)
         self.hub.publish_control(sid, self.encoder.snapshot(sid), now)
+        if self.delayed is not None:
+            self.delayed.reset(sid)
 
     def set_status(self, sid: int, status: Status, now: float) -> None:
         """Change a symbol's status and tell its subscribers (nothing if unchanged)."""

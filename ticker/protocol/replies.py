@@ -7,7 +7,7 @@ pongs, warnings. Every reply to a request echoes the request's ``id``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -40,11 +40,16 @@ def encode_error(
     return orjson.dumps(obj)
 
 
-def encode_subscribed(id: RequestId, symbols: Sequence[str], throttle_ms: int = 0) -> bytes:
+def encode_subscribed(
+    id: RequestId, symbols: Sequence[str], throttle_ms: int = 0, *, delayed: Mapping[str, int] | None = None
+) -> bytes:
+    """``delayed``: the symbols served delayed, with their delay in seconds (v1 addition)."""
     obj = _with_id({"type": "subscribed"}, id)
     obj["symbols"] = list(symbols)
     if throttle_ms:
         obj["throttle_ms"] = throttle_ms
+    if delayed:
+        obj["delayed"] = dict(delayed)
     return orjson.dumps(obj)
 
 

@@ -10,6 +10,11 @@ Policy lives here too, still without I/O: every inbound frame first passes
 the connection's rate limit (:class:`~ticker.limits.InboundRate`); until the
 client has authenticated (:class:`~ticker.access.Access`) only ``auth`` and
 ``ping`` are served; a subscribe is cut down to the identity's entitlements.
+Names, patterns and groups resolve through the :class:`~ticker.protocol.catalog.Catalog`
+to hub ids: a symbol's own, or its delayed stream's for a delayed grant, so
+everything below (hub, outbox, snapshot) serves both alike. With usage
+reporting on, every subscription is an interval of the connection's
+:class:`~ticker.core.usage.ConnectionUsage`.
 When the connection must end, :meth:`receive` and :meth:`check` return a
 :class:`~ticker.protocol.Close` for the I/O layer to carry out.
 """
@@ -24,6 +29,8 @@ from ticker.core.hub import Hub
 from ticker.core.outbox import Outbox
 from ticker.core.stats import FanoutStats
 from ticker.core.table import SymbolTable
+from ticker.core.usage import ENTITLEMENT, ConnectionUsage
+from ticker.protocol.catalog import Catalog, Selection, is_group, is_pattern
 from ticker.protocol.codes import Close, CloseCode, CloseReason, ErrorCode
 from ticker.protocol.errors import ProtocolError
 from ticker.protocol.replies import (
@@ -49,7 +56,7 @@ def _symbols_error(code: ErrorCode, what: str, names: list[str], id: RequestId, 
 class Session:
     __slots__ = (
         "table", "hub", "encoder", "outbox", "stats", "max_symbols", "access", "rate",
-        "_wall", "subscriptions", "closed", "ending",
+        "_wall", "subscriptions", "closed", "ending", "catalog", "usage",
     )  # fmt: skip
 
     def __init__(
@@ -64,6 +71,8 @@ class Session:
         access: Access | None = None,
         rate: InboundRate | None = None,
         wall_clock: Callable[[], int] = wall_us,
+        catalog: Catalog | None = None,
+        usage: ConnectionUsage | None = None,
     ) -> None:
         self.table = table
         self.hub = hub
@@ -79,6 +88,9 @@ class Session:
         self.closed = False
         #: Set once the session has decided the connection must end.
         self.ending: Close | None = None
+        #: Names -> hub ids (patterns, groups, delayed streams).
+        self.catalog = catalog if catalog is not None else Catalog(table, encoder)
+        self.usage = usage
 
     # ------------------------------------------------------------ input
 
@@ -216,19 +228,15 @@ class Session:
                 known.append(sid)
         return known, unknown
 
+    def _select(self, names: tuple[str, ...], id: RequestId) -> Selection:
+        try:
+            return self.catalog.select(names, self.access.entitlements)
+        except ValueError as exc:  # too many patterns
+            raise ProtocolError(ErrorCode.BAD_REQUEST, str(exc), id=id, field="symbols") from None
+
     def _subscribe(self, req: Subscribe, now: float) -> None:
-        known, unknown = self._resolve(req.symbols)
-        denied: list[str] = []
-        entitled = self.access.entitlements
-        if not entitled.everything:
-            names = self.table.symbols
-            allowed: list[int] = []
-            for sid in known:
-                if entitled.allows(names[sid]):
-                    allowed.append(sid)
-                else:
-                    denied.append(names[sid])
-            known = allowed
+        sel = self._select(req.symbols, req.id)
+        known, unknown, denied = sel.ids, sel.unknown, sel.denied
         new = [sid for sid in known if sid not in self.subscriptions]
         if len(self.subscriptions) + len(new) > self.max_symbols:
             raise ProtocolError(
@@ -241,20 +249,32 @@ class Session:
             )
         outbox = self.outbox
         if known:
-            outbox.push(
-                encode_subscribed(req.id, [self.table.symbols[s] for s in known], req.throttle_ms),
-                now,
-            )
-            interval = req.throttle_ms / 1000.0
-            for sid in known:
-                self.subscriptions[sid] = req.throttle_ms
-                self.hub.add(sid, outbox)
-                outbox.set_throttle(sid, interval, now)
-                outbox.push(self.encoder.snapshot(sid), now, sid)
+            outbox.push(self._subscribed(req.id, known, req.throttle_ms), now)
+            self._add(known, req.throttle_ms, now)
         if unknown:
             self.error(self._unknown(unknown, req.id, "subscribed"), now)
         if denied:
             self.error(self._not_entitled(denied, req.id, "the others were subscribed"), now)
+
+    def _subscribed(self, id: RequestId, hids: list[int], throttle_ms: int) -> bytes:
+        """The ack: symbols subscribed, the delayed ones named with their delay."""
+        catalog = self.catalog
+        delayed = {catalog.name(h): d for h in hids if (d := catalog.delay(h))}
+        return encode_subscribed(id, [catalog.name(h) for h in hids], throttle_ms, delayed=delayed)
+
+    def _add(self, hids: list[int], throttle_ms: int, now: float) -> None:
+        """Register in the hub and queue each snapshot, in the same synchronous step."""
+        outbox = self.outbox
+        interval = throttle_ms / 1000.0
+        usage = self.usage
+        for sid in hids:
+            self.subscriptions[sid] = throttle_ms
+            self.hub.add(sid, outbox)
+            outbox.set_throttle(sid, interval, now)
+            snapshot = self.catalog.snapshot(sid)
+            outbox.push(snapshot, now, sid)
+            if usage is not None:
+                usage.subscribed(sid, len(snapshot))
 
     def _ping(self, req: Ping, now: float) -> None:
         self.outbox.push(encode_pong(req.id, self._wall()), now)
@@ -270,34 +290,57 @@ class Session:
                 return Close(CloseCode.POLICY_VIOLATION, why, CloseReason.AUTH_FAILED)
             return None
         self.outbox.push(encode_authenticated(req.id, identity.name, identity.expires_at), now)
-        # A refreshed token may grant less: drop what it no longer covers.
-        names = self.table.symbols
-        lost = [sid for sid in self.subscriptions if not identity.entitlements.allows(names[sid])]
+        # A refreshed token may grant less (drop what it no longer covers) or another
+        # delay (move the subscription to the stream it now grants, with a snapshot).
+        catalog = self.catalog
+        lost: list[int] = []
+        moved: dict[int, int] = {}
+        for hid in self.subscriptions:
+            sid = catalog.source(hid)[0]
+            to = catalog.hub_id(sid, identity.entitlements.delay_of(self.table.symbols[sid]))
+            if to is None:
+                lost.append(hid)
+            elif to != hid:
+                moved[hid] = to
         if lost:
-            self._drop(lost)
-            self.outbox.push(encode_unsubscribed(req.id, [names[s] for s in lost]), now)
-            self.error(self._not_entitled([names[s] for s in lost], req.id, "they were unsubscribed"), now)
+            names = [catalog.name(h) for h in lost]
+            self._drop(lost, ENTITLEMENT)
+            self.outbox.push(encode_unsubscribed(req.id, names), now)
+            self.error(self._not_entitled(names, req.id, "they were unsubscribed"), now)
+        for old, to in moved.items():
+            throttle_ms = self.subscriptions[old]
+            self._drop([old], ENTITLEMENT)
+            self.outbox.push(self._subscribed(req.id, [to], throttle_ms), now)
+            self._add([to], throttle_ms, now)
         return None
 
-    def _drop(self, sids: Iterable[int]) -> None:
+    def _drop(self, sids: Iterable[int], reason: str = "unsubscribed") -> None:
+        usage = self.usage
         for sid in sids:
             if self.subscriptions.pop(sid, None) is not None:
                 self.hub.remove(sid, self.outbox)
                 self.outbox.forget(sid)
+                if usage is not None:
+                    usage.unsubscribed(sid, reason)
 
     def _unsubscribe(self, req: Unsubscribe, now: float) -> None:
-        known, unknown = self._resolve(req.symbols)
+        try:
+            known, unknown = self.catalog.held(req.symbols, self.subscriptions)
+        except ValueError as exc:  # too many patterns
+            raise ProtocolError(ErrorCode.BAD_REQUEST, str(exc), id=req.id, field="symbols") from None
         self._drop(known)
         if known:
-            self.outbox.push(encode_unsubscribed(req.id, [self.table.symbols[s] for s in known]), now)
+            self.outbox.push(encode_unsubscribed(req.id, [self.catalog.name(s) for s in known]), now)
         if unknown:
             self.error(self._unknown(unknown, req.id, "unsubscribed"), now)
 
     @staticmethod
     def _unknown(unknown: list[str], id: RequestId, verb: str) -> ProtocolError:
+        patterns = any(is_pattern(n) or is_group(n) for n in unknown)
         return _symbols_error(
             ErrorCode.UNKNOWN_SYMBOL,
-            "unknown symbol(s)",
+            "unknown symbol(s), or patterns and groups matching none you may see" if patterns
+            else "unknown symbol(s)",
             unknown,
             id,
             f"the others were {verb}. GET /api/symbols lists them all",
@@ -317,3 +360,5 @@ class Session:
         for sid in self.subscriptions:
             self.hub.remove(sid, self.outbox)
         self.subscriptions.clear()
+        if self.usage is not None:
+            self.usage.closed()

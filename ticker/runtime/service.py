@@ -40,6 +40,7 @@ from ticker.core.stats import FanoutStats, FeedStats
 from ticker.core.table import SymbolTable
 from ticker.protocol.session import Session
 from ticker.runtime.assemble import backups, build_feeds, collect_instruments
+from ticker.runtime.licensing import Licensing
 from ticker.security.access import Access
 from ticker.security.admission import Admission, Admitted
 from ticker.security.limits import InboundRate
@@ -71,6 +72,7 @@ class Service:
         feeds: list[Feed] | None = None,
         clock: Callable[[], float] = time.monotonic,
         role: Role | None = None,
+        wall: Callable[[], int] = wall_us,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -89,6 +91,12 @@ class Service:
         self.hub = Hub(len(self.table))
         self.encoder = QuoteEncoder(self.table)
         self.ingest = Ingest(self.table, self.hub, self.encoder, clock=clock, observe=config.metrics.enabled)
+        #: Delayed streams, symbol groups and usage records (licensed data).
+        self.licensing = Licensing(
+            config, self.table, self.hub, self.encoder, serves_clients=self.role is not Role.FEED,
+            clock=clock, wall=wall,
+        )  # fmt: skip
+        self.ingest.delayed = self.licensing.delayed
         self.fanout_stats = FanoutStats()
         self.feed_stats = {f.name: FeedStats(f.name) for f in self.feeds}
         self.feed_index = {f.name: i for i, f in enumerate(self.feeds)}
@@ -112,7 +120,9 @@ class Service:
             f.slow_consumer_max_bytes, f.slow_consumer_max_lag_s, f.slow_consumer_grace_s
         )
         self.started_at = time.time()
-        self.authenticator = Authenticator.from_config(config.auth) if config.auth.enabled else None
+        self.authenticator: Authenticator | None = None
+        if config.auth.enabled:  # JWT delays round up to those offered (delay.delays_s, keys')
+            self.authenticator = Authenticator.from_config(config.auth, delays=config.delay.delays_s)
         self.admission = Admission(config, self.authenticator)
         self.bus_stats: BusStats | None = None
         self.publisher: BusPublisher | None = None
@@ -192,6 +202,7 @@ class Service:
                 log.warning("Redis not reachable yet; serving stale data until it is")
         if self.role is not Role.GATEWAY:
             self.runner.start()
+        self.licensing.start()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -207,7 +218,9 @@ class Service:
 
     async def stop(self) -> None:
         """Stop feeds, then the bus tasks; never waits longer than the shutdown timeout
-        for a task (a stuck Redis call must not keep the process from exiting)."""
+        for a task (a stuck Redis call must not keep the process from exiting).
+        Usage records go first: every client is closed by now."""
+        await self.licensing.stop(self.config.server.shutdown_timeout_s)
         try:
             async with asyncio.timeout(self.config.server.shutdown_timeout_s + 1.0):
                 await self.runner.stop()
@@ -309,7 +322,7 @@ class Service:
     def new_outbox(self, notify: Callable[[], None]) -> Outbox:
         f = self.config.fanout
         return Outbox(
-            self.encoder.update,
+            self.licensing.encode_update,
             self.fanout_stats,
             high_water=f.queue_high_water,
             max_frame_bytes=f.max_frame_bytes,
@@ -322,6 +335,7 @@ class Service:
         rate = None
         if lim.messages_per_s:
             rate = InboundRate(lim.messages_per_s, lim.message_burst, lim.rate_limit_close_after, now)
+        access = self._access(admitted, now)
         return Session(
             self.table,
             self.hub,
@@ -329,8 +343,10 @@ class Service:
             outbox,
             self.fanout_stats,
             max_symbols=lim.max_symbols_per_connection,
-            access=self._access(admitted, now),
+            access=access,
             rate=rate,
+            catalog=self.licensing.catalog,
+            usage=self.licensing.connection_usage(access, admitted.ip if admitted else ""),
         )
 
     def _access(self, admitted: Admitted | None, now: float) -> Access:
@@ -369,6 +385,7 @@ class Service:
         the connections: :meth:`ticker.server.clients.Clients.sweep`.)"""
         self.fanout_stats.fanout_latency.flush()
         self.fanout_stats.queue_depth.flush()
+        self.licensing.sweep()
         for feed in self.feed_stats.values():
             feed.latency.flush()
         if self.role is Role.GATEWAY:
