@@ -53,11 +53,12 @@ class Running:
 
 @asynccontextmanager
 async def running(
-    cfg: Config | None = None, feeds: list[Feed] | None = None, port: int = 0
+    cfg: Config | None = None, feeds: list[Feed] | None = None, port: int = 0, **extra: Any
 ) -> AsyncIterator[Running]:
-    """A real server on 127.0.0.1; ``port`` 0 picks a free one (give one to restart on it)."""
+    """A real server on 127.0.0.1; ``port`` 0 picks a free one (give one to restart on it).
+    ``extra``: more arguments for the :class:`Service` (an injected ``wall`` clock)."""
     cfg = cfg or config()
-    service = Service(cfg, feeds=feeds)
+    service = Service(cfg, feeds=feeds, **extra)
     app = make_app(cfg, service)
     runner = make_runner(app, cfg)  # the listener `ticker serve` uses: handshake deadlines, TLS
     await runner.setup()

@@ -136,6 +136,8 @@ class UsageLedger:
     def checkpoint(self, now_us: int, *, force: bool = False) -> int:
         """Every ``checkpoint_s``: write each open interval up to now and go on from
         there; returns how many were written."""
+        if not self._next_checkpoint:  # the first call starts the clock
+            self._next_checkpoint = now_us + self.checkpoint_us
         if not force and now_us < self._next_checkpoint:
             return 0
         self._next_checkpoint = now_us + self.checkpoint_us

@@ -155,7 +155,9 @@ class UsageWriter:
         while True:
             await asyncio.sleep(self.flush_s)
             try:
-                await self.flush()
+                # Shielded: stopping mid-write must not lose the batch in hand; stop()
+                # waits for it (the lock) and then writes the rest.
+                await asyncio.shield(self.flush())
             except Exception:  # our bug: log it (not every second), keep the records, go on
                 self._log.log(log, logging.ERROR, "bug", "usage flush failed", exc_info=True)
 

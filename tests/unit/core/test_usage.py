@@ -69,7 +69,7 @@ def test_checkpoints_write_open_intervals_and_go_on_so_the_minutes_add_up() -> N
     ledger = UsageLedger(counters, checkpoint_s=300, wall=clock)
     u = usage(ledger)
     u.subscribed(2, 150)
-    assert ledger.checkpoint(T0) == 0 and records(ledger) == []  # open for no time yet: nothing
+    assert ledger.checkpoint(T0) == 0 and records(ledger) == []  # the first call starts the period
     counters.publish(2, 50)
     assert ledger.checkpoint(T0 + 4 * MIN) == 0  # not due yet
     assert ledger.checkpoint(T0 + 5 * MIN) == 1

@@ -1,0 +1,247 @@
+"""Licensed data over real sockets: delayed clients, patterns and groups, usage records."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from tests.support.helpers import Client, ScriptedFeed, client, config, messages, running, wait_for
+from ticker.cli import main
+from ticker.core.calendar import iso
+from ticker.security.tokens import hash_key
+
+DELAY = 2
+S = 1_000_000
+RETAIL = "tk_retail-for-tests"
+DESK = "tk_desk-for-tests"
+GROUPS = {"majors": ["EURUSD", "GBPUSD", "USDJPY"], "metals": ["XAU*", "XAG*"]}
+
+
+def licensed(**sections: Any) -> Any:
+    """Auth on: ``retail`` sees EUR* live and metals and GBP* ``DELAY`` s late; ``desk`` all live."""
+    auth = {
+        "enabled": True,
+        "keys": [
+            {"name": "retail", "sha256": hash_key(RETAIL), "symbols": ["EUR*"],
+             "delayed": [{"symbols": ["XAU*", "XAG*", "GBP*"], "delay_s": DELAY}]},
+            {"name": "desk", "sha256": hash_key(DESK), "symbols": ["*"]},
+        ],
+    }  # fmt: skip
+    auth.update(sections.pop("auth", {}))
+    return config(auth=auth, groups=GROUPS, **sections)
+
+
+async def stamped(c: Client, seconds: float) -> list[tuple[int, dict[str, Any]]]:
+    """Every message received for ``seconds``, with the wall time (µs) its frame arrived."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            msg = await c.ws.receive(timeout=left)
+        except TimeoutError:
+            break
+        assert msg.type is aiohttp.WSMsgType.TEXT, msg
+        now = time.time_ns() // 1000
+        out += [(now, m) for m in messages(msg.data)]
+    return out
+
+
+def priced(got: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+    return [(t, m) for t, m in got if m.get("bid") is not None or m.get("ask") is not None]
+
+
+async def test_a_delayed_client_only_ever_gets_prices_older_than_its_delay() -> None:
+    async with (
+        running(licensed()) as srv,
+        client(srv.ws_url + f"?token={RETAIL}") as retail,
+        client(srv.ws_url + f"?token={DESK}") as desk,
+    ):
+        await retail.send({"op": "subscribe", "symbols": ["@metals", "GBPUSD", "EURUSD"], "id": 1})
+        await desk.send({"op": "subscribe", "symbols": ["XAUUSD", "GBPUSD"], "id": 1})
+        started = time.monotonic()
+        reading = asyncio.create_task(stamped(desk, DELAY + 5))  # read all along: arrival times
+        got = await stamped(retail, DELAY + 3)  # the first release comes 2-3 intervals after the start
+        # Subscribing again once the lines hold data: a snapshot as of DELAY ago.
+        await retail.send({"op": "subscribe", "symbols": ["XAUUSD"], "id": 2})
+        # Errors carry no price: a symbol not entitled, a pattern matching nothing visible.
+        await retail.send({"op": "subscribe", "symbols": ["USDJPY", "AUD*"], "id": 3})
+        got += await stamped(retail, 2.0)
+        elapsed = time.monotonic() - started
+        live = await reading
+
+    ack = next(m for _, m in got if m["type"] == "subscribed")
+    assert ack["symbols"] == ["XAUUSD", "XAGUSD", "GBPUSD", "EURUSD"]
+    assert ack["delayed"] == {"XAUUSD": DELAY, "XAGUSD": DELAY, "GBPUSD": DELAY}
+    delayed = [(t, m) for t, m in got if m.get("symbol") in ("XAUUSD", "XAGUSD", "GBPUSD")]
+    assert all(m.get("delayed") == DELAY for _, m in delayed if m["type"] != "subscribed")
+    first = [m for _, m in delayed if m["type"] == "snapshot"][:3]
+    assert all(m["status"] == "pending" and m["bid"] is None for m in first)  # nothing as of then yet
+    prices = priced(delayed)
+    assert len([m for _, m in prices if m["type"] == "update"]) >= 6
+    assert [m for _, m in prices if m["type"] == "snapshot"], "the second subscribe's snapshot has prices"
+    for arrived, m in prices + [(t, m) for t, m in delayed if m["type"] == "status"]:
+        assert arrived - m["ts"] >= DELAY * S, m  # never younger than the delay, whatever the path
+    xau = [m for _, m in prices if m["symbol"] == "XAUUSD" and m["type"] == "update"]
+    assert [m["seq"] for m in xau] == sorted({m["seq"] for m in xau})
+    assert len(xau) <= elapsed - DELAY + 1  # conflated to one per second
+    errors = [m for _, m in got if m["type"] == "error"]
+    assert {e["code"] for e in errors} == {"not_entitled", "unknown_symbol"}
+    assert not any(k in e for e in errors for k in ("bid", "ask", "ts", "seq"))
+    # The real-time client on the same server: live, every seq, nothing delayed.
+    live_updates = [(t, m) for t, m in live if m["type"] == "update"]
+    assert live_updates and all(t - m["ts"] < 1 * S and "delayed" not in m for t, m in live_updates)
+    for sym in ("XAUUSD", "GBPUSD"):
+        seqs = [m["seq"] for _, m in live_updates if m["symbol"] == sym]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), sym
+    # Real EURUSD for retail is live too.
+    eur = [(t, m) for t, m in got if m.get("symbol") == "EURUSD" and m["type"] == "update"]
+    assert eur and all("delayed" not in m for _, m in eur)
+
+
+async def test_rest_serves_the_delayed_stream_to_a_delayed_token() -> None:
+    async with running(licensed()) as srv, aiohttp.ClientSession() as http:
+        await asyncio.sleep(DELAY + 1.5)
+
+        async def get(path: str, token: str) -> tuple[int, Any]:
+            async with http.get(srv.base + path, headers={"Authorization": f"Bearer {token}"}) as r:
+                return r.status, await r.json()
+
+        status, body = await get("/api/snapshot?symbols=XAU*,EURUSD", RETAIL)
+        now = time.time_ns() // 1000
+        assert status == 200
+        xau, eur = body["snapshots"]
+        assert xau["symbol"] == "XAUUSD" and xau["delayed"] == DELAY and now - xau["ts"] >= DELAY * S
+        assert eur["symbol"] == "EURUSD" and "delayed" not in eur
+        status, body = await get("/api/snapshot", RETAIL)  # everything the token sees
+        assert {s["symbol"] for s in body["snapshots"] if "delayed" in s} >= {"XAUUSD", "XAGUSD", "GBPUSD"}
+        assert all(now - s["ts"] >= DELAY * S for s in body["snapshots"] if "delayed" in s)
+        _, mine = await get("/api/symbols", RETAIL)
+        _, desks = await get("/api/symbols", DESK)
+        mine_by = {s["symbol"]: s for s in mine["symbols"]}
+        live_by = {s["symbol"]: s for s in desks["symbols"]}
+        assert "USDJPY" not in mine_by and mine_by["XAUUSD"]["delayed"] == DELAY
+        assert mine_by["XAUUSD"]["seq"] < live_by["XAUUSD"]["seq"]  # the delayed stream's seq
+        status, body = await get("/api/symbols?group=majors", RETAIL)
+        assert status == 200 and body["group"] == "majors"
+        assert [(s["symbol"], s.get("delayed")) for s in body["symbols"]] == [("EURUSD", None), ("GBPUSD", DELAY)]
+        status, body = await get("/api/symbols?group=nope", RETAIL)
+        assert status == 404 and body["error"]["code"] == "unknown_group"
+        assert "majors, metals" in body["error"]["message"]
+        status, body = await get("/api/snapshot?symbols=USDJPY", RETAIL)
+        assert status == 403 and set(body["error"]) == {"code", "message", "symbols"}
+        status, body = await get("/api/snapshot?symbols=AUD*", RETAIL)
+        assert status == 404 and body["error"]["symbols"] == ["AUD*"]
+
+
+async def test_a_pattern_subscription_gets_a_symbol_its_feed_starts_quoting_later() -> None:
+    feed = ScriptedFeed(["XAUUSD", "XAUEUR", "EURUSD"])
+    cfg = config(
+        auth={"enabled": True, "keys": [
+            {"name": "retail", "sha256": hash_key(RETAIL), "symbols": ["XAUUSD"],
+             "delayed": [{"symbols": ["XAU*"], "delay_s": 1}]},
+            {"name": "desk", "sha256": hash_key(DESK), "symbols": ["*"]},
+        ]},
+    )  # fmt: skip
+    async with running(cfg, feeds=[feed]) as srv:
+        await asyncio.wait_for(feed.started.wait(), 5)
+        feed.tick("XAUUSD", 2000.0, 2000.5)
+        async with client(srv.ws_url + f"?token={DESK}") as desk, client(srv.ws_url + f"?token={RETAIL}") as retail:
+            await desk.send({"op": "subscribe", "symbols": ["XAU*"], "id": 1})
+            await retail.send({"op": "subscribe", "symbols": ["XAU*"], "id": 1})
+            ack = await desk.until(lambda m: m["type"] == "subscribed")
+            assert ack["symbols"] == ["XAUUSD", "XAUEUR"]
+            pending = await desk.until(lambda m: m["type"] == "snapshot" and m["symbol"] == "XAUEUR")
+            assert pending["status"] == "pending"
+            ack = await retail.until(lambda m: m["type"] == "subscribed")
+            assert ack["symbols"] == ["XAUUSD", "XAUEUR"] and ack["delayed"] == {"XAUEUR": 1}
+            feed.tick("XAUEUR", 1850.0, 1850.4)  # the feed adds the instrument
+            status = await desk.until(lambda m: m["type"] == "status" and m["symbol"] == "XAUEUR")
+            update = await desk.until(lambda m: m["type"] == "update" and m["symbol"] == "XAUEUR")
+            assert status["status"] == "live" and update["bid"] == 1850.0
+            sent = time.time_ns() // 1000
+            late = await retail.until(lambda m: m["type"] == "update" and m["symbol"] == "XAUEUR", timeout=5)
+            assert late["bid"] == 1850.0 and late["delayed"] == 1
+            assert time.time_ns() // 1000 - sent >= 1 * S
+
+
+class FakeWall:
+    """The usage clock, moved by the test (the server runs on real time otherwise)."""
+
+    def __init__(self, start: int) -> None:
+        self.now = start
+
+    def __call__(self) -> int:
+        return self.now
+
+    def minutes(self, m: float) -> None:
+        self.now += int(m * 60 * S)
+
+
+async def ack(c: Client, request: dict[str, Any]) -> dict[str, Any]:
+    await c.send(request)
+    want = "unsubscribed" if request["op"] == "unsubscribe" else "subscribed"
+    return await c.until(lambda m: m["type"] == want)
+
+
+def report(capsys: pytest.CaptureFixture[str], *args: str) -> list[list[str]]:
+    capsys.readouterr()
+    assert main(["usage-report", *args, "--csv"]) == 0
+    return [line.split(",") for line in capsys.readouterr().out.splitlines()]
+
+
+async def test_a_usage_report_equals_the_hand_computed_minutes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    t0 = 1_767_225_600 * S  # 2026-01-01T00:00:00Z
+    wall = FakeWall(t0)
+    path = tmp_path / "usage.jsonl"
+    cfg = licensed(usage={"enabled": True, "path": str(path), "flush_s": 0.05})
+    srv_cm = running(cfg, wall=wall)
+    srv = await srv_cm.__aenter__()
+    try:
+        async with aiohttp.ClientSession() as http:
+            a = Client(await http.ws_connect(srv.ws_url + f"?token={RETAIL}"))
+            b = Client(await http.ws_connect(srv.ws_url + f"?token={DESK}"))
+            await ack(a, {"op": "subscribe", "symbols": ["EURUSD", "XAUUSD"]})  # 00:00
+            wall.minutes(1)
+            await ack(b, {"op": "subscribe", "symbols": ["@majors"]})  # 00:01
+            wall.minutes(9)
+            await ack(a, {"op": "unsubscribe", "symbols": ["XAU*"]})  # 00:10
+            wall.minutes(5)
+            b.ws._response.connection.transport.abort()  # type: ignore[union-attr]  # 00:15: killed
+            await wait_for(lambda: srv.service.fanout_stats.connections == 1)
+            wall.minutes(15)
+            await srv.stop()  # 00:30: the server shuts down as on SIGTERM
+            await a.ws.close()
+    finally:
+        await srv_cm.__aexit__(None, None, None)
+
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    reasons = {(r["identity"], r["symbol"]): r["reason"] for r in lines}
+    assert reasons == {
+        ("key:retail", "EURUSD"): "shutdown", ("key:retail", "XAUUSD"): "unsubscribed",
+        ("key:desk", "EURUSD"): "closed", ("key:desk", "GBPUSD"): "closed", ("key:desk", "USDJPY"): "closed",
+    }  # fmt: skip
+    window = ["--from", iso(t0 - 3600 * S), "--to", iso(t0 + 3600 * S), "--file", str(path)]
+    rows = report(capsys, *window)
+    assert rows[0][:5] == ["identity", "symbol", "delay_s", "minutes", "subscription_minutes"]
+    assert [r[:4] for r in rows[1:]] == [
+        ["key:desk", "EURUSD", "0", "14.00"],
+        ["key:desk", "GBPUSD", "0", "14.00"],
+        ["key:desk", "USDJPY", "0", "14.00"],
+        ["key:retail", "EURUSD", "0", "30.00"],
+        ["key:retail", "XAUUSD", str(DELAY), "10.00"],
+    ]
+    by_identity = report(capsys, *window[:4], "--file", str(path), "--by", "identity")
+    assert [r[:3] for r in by_identity[1:]] == [
+        ["key:desk", "0", "42.00"], ["key:retail", "0", "30.00"], ["key:retail", str(DELAY), "10.00"],
+    ]  # fmt: skip
+    # A window that cuts the intervals: 00:05 to 00:12.
+    cut = report(capsys, "--from", iso(t0 + 5 * 60 * S), "--to", iso(t0 + 12 * 60 * S), "--file", str(path))
+    assert [r[3] for r in cut[1:]] == ["7.00", "7.00", "7.00", "7.00", "5.00"]
