@@ -9,7 +9,10 @@ The workload is the default shape in process: 100 synthetic symbols at 2,000
 ticks/s for 2 s of market time, 500 outboxes × 10 symbols, drained every 5 ms of
 market time as the flusher would. Variants switch on what the default config adds
 on the hot path; each new capability adds one (the budget is +10% per delivered
-message, docs/benchmarks.md).
+message, docs/benchmarks.md). A variant may return a function that is handed the
+outboxes once they exist (it may replace some: delayed entitlements) and returns
+a step run after each batch with its market time (a timer of the variant's).
+Deliveries are counted, not assumed: the messages the outboxes hand out.
 
     python -m benchmarks.instructions [variant ...]
 """
@@ -25,6 +28,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = 2.0
@@ -32,7 +36,7 @@ CLIENTS = 500
 K = 10
 
 
-def _workload(variant: str) -> Callable[[], None]:
+def _workload(variant: str) -> Callable[[], int]:
     """Build the core for ``variant``; return the function that runs the ticks through it."""
     from benchmarks.core import _batches
     from feeds.catalog import spec, universe
@@ -52,29 +56,85 @@ def _workload(variant: str) -> Callable[[], None]:
     stats = FanoutStats()
     start_us = 1_700_000_000_000_000
     ingest = Ingest(table, hub, encoder, clock=lambda: 1.0, wall_ns=lambda: start_us * 1000)
-    VARIANTS[variant](ingest)
+    attach = VARIANTS[variant](ingest)
     sink = FeedSink(ingest, FeedStats("bench"))
     boxes = [Outbox(encoder.update, stats) for _ in range(CLIENTS)]
     for i, box in enumerate(boxes):
         for j in range(K):
             hub.add((i * K + j) % len(table), box)
+    step = attach(boxes, stats) if attach is not None else None
     batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1, start_us=start_us), SECONDS, 0.005)
 
-    def run() -> None:
-        for batch in batches:
+    def run() -> int:
+        for n, batch in enumerate(batches):
             sink.publish(batch)
+            if step is not None:
+                step(start_us + (n + 1) * 5_000)
             for box in boxes:
                 box.take_frame()
+        return stats.messages_sent
 
     return run
 
 
-def _base(ingest: object) -> None:
+#: Handed the outboxes (and their stats); returns a step called after each batch with
+#: its market time in µs, or None.
+Attach = Callable[[list[Any], Any], Callable[[int], None] | None]
+
+
+def _base(ingest: Any) -> Attach | None:
     """Quotes only: table, encode once, hub, outboxes (metrics counters on)."""
+    return None
+
+
+def _delayed(ingest: Any) -> Attach | None:
+    """10% of the outboxes on a delayed entitlement (5 of each symbol's 50 subscribers):
+    their 10 symbols come from the delay lines (1 s delay), sampled and released by a timer every
+    250 ms of market time, so releases fall inside the 2 s window (the default 1 s
+    interval would release nothing before 2 s; 250 ms gives delayed subscribers four
+    times the updates, so it overstates them). The real-time 90% are unchanged."""
+    from ticker.core.delay import DelayLines
+    from ticker.core.outbox import Outbox
+
+    lines = DelayLines(ingest.table, ingest.hub, ingest.encoder, (1,), interval_ms=250)
+    hub = ingest.hub
+
+    def attach(boxes: list[Any], stats: Any) -> Callable[[int], None]:
+        n = len(ingest.table)
+        for i in (i for i in range(len(boxes)) if (i // 10) % 10 == 0):  # every symbol keeps 45 live
+            delayed = Outbox(lines.encode_update, stats)
+            for j in range(K):
+                sid = (i * K + j) % n
+                hub.remove(sid, boxes[i])
+                hub.add(lines.hub_id(sid, 1), delayed)
+            boxes[i] = delayed
+        due = [0]
+
+        def step(now_us: int) -> None:  # the delay clock: call_at each interval boundary
+            if now_us >= due[0]:
+                due[0] = lines.tick(now_us, 1.0)
+
+        return step
+
+    return attach
+
+
+def _idle10(ingest: Any) -> Attach | None:
+    """The same 10% of outboxes as ``delayed`` subscribed to nothing: what ``delayed``
+    would cost if delayed streams were free (the per-tick work spread over 10% fewer
+    deliveries), to tell that apart from what the delay lines cost."""
+
+    def attach(boxes: list[Any], stats: Any) -> None:
+        n = len(ingest.table)
+        for i in (i for i in range(len(boxes)) if (i // 10) % 10 == 0):
+            for j in range(K):
+                ingest.hub.remove((i * K + j) % n, boxes[i])
+
+    return attach
 
 
 #: variant name -> what it switches on in the ingest path.
-VARIANTS: dict[str, Callable[[object], None]] = {"base": _base}
+VARIANTS: dict[str, Callable[[Any], Attach | None]] = {"base": _base, "delayed": _delayed, "idle10": _idle10}
 
 
 def _child(variant: str, run: bool) -> None:
@@ -110,7 +170,7 @@ def measure(variant: str) -> tuple[int, int, int]:
     specs = [spec(s) for s in universe()[:100]]
     batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1), SECONDS, 0.005)
     ticks = sum(len(b) for b in batches)
-    deliveries = ticks * CLIENTS * K // 100
+    deliveries = _workload(variant)()  # the same workload, outside callgrind: messages taken
     return _count(variant, True) - _count(variant, False), ticks, deliveries
 
 

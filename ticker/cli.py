@@ -174,8 +174,12 @@ async def _run_feed(service: object, http_port: int | None) -> int:
 def cmd_check_config(args: argparse.Namespace) -> int:
     from ticker.runtime.assemble import backups, build_feeds, collect_instruments
 
+    from ticker.core.table import SymbolTable
+    from ticker.runtime.licensing import Licensing
+
     config = load(args.path)
-    collect_instruments(build_feeds(config), backups(config))  # symbol clashes between feeds
+    instruments, _ = collect_instruments(build_feeds(config), backups(config))  # symbol clashes
+    Licensing.check_groups(config, SymbolTable(instruments))  # groups name the feeds' symbols
     for warning in _file_checks(config):
         print(f"ticker: warning: {warning}", file=sys.stderr)
     sys.stdout.write(to_toml(config))

@@ -130,6 +130,14 @@ class Licensing:
         self._process = f"{socket.gethostname()}:{os.getpid()}"
         self._conns = itertools.count(1)
 
+    @staticmethod
+    def check_groups(config: Config, table: SymbolTable) -> None:
+        """``ticker check-config``: every group names symbols of the feeds (ConfigError)."""
+        try:
+            Catalog(table, QuoteEncoder(table), config.groups)
+        except FieldError as exc:
+            raise ConfigError(exc.reason, key=exc.field) from None
+
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
