@@ -41,6 +41,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ticker.server.workers import supervise
 
         return supervise(config, args.config or os.environ.get("TICKER_CONFIG"), args.workers)
+    if args.worker_id is not None and config.usage.path:  # one usage file per worker process
+        import dataclasses
+
+        from ticker.runtime.usage_writer import worker_path
+
+        usage = dataclasses.replace(config.usage, path=worker_path(config.usage.path, args.worker_id))
+        config = dataclasses.replace(config, usage=usage)
     service = Service(config)
     app = make_app(config, service)
 
@@ -172,9 +179,8 @@ async def _run_feed(service: object, http_port: int | None) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from ticker.runtime.assemble import backups, build_feeds, collect_instruments
-
     from ticker.core.table import SymbolTable
+    from ticker.runtime.assemble import backups, build_feeds, collect_instruments
     from ticker.runtime.licensing import Licensing
 
     config = load(args.path)
@@ -250,7 +256,7 @@ def cmd_new_api_key(args: argparse.Namespace) -> int:
 def cmd_usage_report(args: argparse.Namespace) -> int:
     from ticker.core.calendar import CalendarError, parse_instant
     from ticker.core.usage_report import Report, render_csv, render_table
-    from ticker.runtime.usage_writer import RotatingFile
+    from ticker.runtime.usage_writer import usage_files
 
     try:
         start, end = parse_instant(args.start), parse_instant(args.end)
@@ -271,7 +277,7 @@ def cmd_usage_report(args: argparse.Namespace) -> int:
             u = config.usage
             if not u.path:
                 raise ConfigError("no usage file: give --file, or set usage.path", key="usage.path")
-            paths = RotatingFile(u.path, u.max_bytes, u.files).rotated()
+            paths = usage_files(u.path, u.files)
         for path in paths:
             try:
                 with path.open("rb") as f:

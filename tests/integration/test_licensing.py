@@ -245,3 +245,19 @@ async def test_a_usage_report_equals_the_hand_computed_minutes(
     # A window that cuts the intervals: 00:05 to 00:12.
     cut = report(capsys, "--from", iso(t0 + 5 * 60 * S), "--to", iso(t0 + 12 * 60 * S), "--file", str(path))
     assert [r[3] for r in cut[1:]] == ["7.00", "7.00", "7.00", "7.00", "5.00"]
+
+
+async def test_one_timer_per_service_releases_the_lines_and_stops_with_it() -> None:
+    async with running(licensed()) as srv:
+        lic = srv.service.licensing
+        assert lic.clock is not None and lic.delayed is not None
+        assert lic.clock.armed
+        fired = lic.clock.fired
+        async with client(srv.ws_url + f"?token={RETAIL}") as a, client(srv.ws_url + f"?token={RETAIL}") as b:
+            await a.send({"op": "subscribe", "symbols": ["XAUUSD"]})
+            await b.send({"op": "subscribe", "symbols": ["XAUUSD"]})
+            await asyncio.sleep(2.5)
+            assert 2 <= lic.clock.fired - fired <= 4  # once per interval, not per client
+            assert lic.stats()["delayed_subscriptions"] == 2
+        await srv.stop()
+        assert not lic.clock.armed

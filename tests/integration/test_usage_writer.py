@@ -72,3 +72,17 @@ async def test_a_backlog_beyond_max_pending_drops_the_oldest_and_counts_them(tmp
     await writer.flush()
     assert [orjson.loads(x)["symbol"] for x in stream.got] == [f"S{i}" for i in range(50, 150)]
     assert writer.written == 100
+
+
+def test_the_report_finds_every_worker_s_files(tmp_path: Path) -> None:
+    from ticker.runtime.usage_writer import usage_files, worker_path
+
+    base = str(tmp_path / "usage.jsonl")
+    assert worker_path(base, 2) == str(tmp_path / "usage-w2.jsonl")
+    for path in (base, worker_path(base, 0), worker_path(base, 1)):
+        f = RotatingFile(path, max_bytes=60, files=3)
+        f.write([line(0)])
+        f.write([line(1)])
+    assert [p.name for p in usage_files(base, 3)] == [
+        "usage.jsonl.1", "usage.jsonl", "usage-w0.jsonl.1", "usage-w0.jsonl", "usage-w1.jsonl.1", "usage-w1.jsonl",
+    ]  # fmt: skip

@@ -12,7 +12,8 @@ Modules: :mod:`~ticker.bus.codec` (key layout and wire format, pure),
 :mod:`~ticker.bus.mirror` (the gateway's sequencing rules, pure),
 :mod:`~ticker.bus.publisher` and :mod:`~ticker.bus.gateway` (the Redis I/O),
 :mod:`~ticker.bus.stats` (counters; exported by
-:mod:`ticker.observability.bus_metrics`).
+:mod:`ticker.observability.bus_metrics`), :mod:`~ticker.bus.usage_stream` (every
+gateway's usage records in one stream).
 
 Rule: may import :mod:`ticker.core`, :mod:`ticker.util` and redis; never
 aiohttp, prometheus_client, the protocol or the server.

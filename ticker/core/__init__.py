@@ -17,5 +17,8 @@ Modules: :mod:`~ticker.core.model` (typed values, no numpy),
 :mod:`~ticker.core.calendar` (trading hours, day rolls, bar boundaries: the one
 place that does date arithmetic), :mod:`~ticker.core.bars` and
 :mod:`~ticker.core.bar_encode` (OHLC bars), :mod:`~ticker.core.daystats`
-(daily statistics), :mod:`~ticker.core.crosses` (derived cross rates).
+(daily statistics), :mod:`~ticker.core.crosses` (derived cross rates),
+:mod:`~ticker.core.delay` (delay lines: delayed streams, shared per symbol and
+delay), :mod:`~ticker.core.usage` and :mod:`~ticker.core.usage_report`
+(subscription intervals for licensing, and their sums).
 """

@@ -11,5 +11,7 @@ dispatching exhaustively on the request type),
 :mod:`~ticker.protocol.replies` (acks, errors, pongs, warnings),
 :mod:`~ticker.protocol.errors` (the peer's fault: ``ProtocolError``),
 :mod:`~ticker.protocol.codes` (error codes, close codes, close reasons),
-:mod:`~ticker.protocol.frames` (RFC 6455 framing of text frames).
+:mod:`~ticker.protocol.frames` (RFC 6455 framing of text frames),
+:mod:`~ticker.protocol.catalog` (names, patterns and ``@groups`` to hub ids,
+real time or a delayed stream).
 """

@@ -80,6 +80,11 @@ class DelayClock:
         wait_s = max(due_us - self._wall(), 0) / 1e6
         self._handle = loop.call_at(loop.time() + wait_s, self._fire)
 
+    @property
+    def armed(self) -> bool:
+        """Is a release scheduled?"""
+        return self._handle is not None
+
     def stop(self) -> None:
         if self._handle is not None:
             self._handle.cancel()

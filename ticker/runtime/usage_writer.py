@@ -11,6 +11,9 @@ limited rate. :meth:`UsageWriter.stop` writes everything left, so a SIGTERM
 loses nothing; a crash loses at most the last ``flush_s`` of records (and,
 of an open subscription, at most ``checkpoint_s``: see :mod:`ticker.core.usage`).
 
+With ``ticker serve --workers N`` each worker writes its own file
+(:func:`worker_path`); the report reads them all (:func:`usage_files`).
+
 Rotation (:class:`RotatingFile`): before a write would take the file past
 ``max_bytes`` it is renamed ``path.1`` (``path.1`` to ``path.2``, and so on;
 the oldest beyond ``files`` is deleted). A record is never split across
@@ -82,6 +85,22 @@ class RotatingFile:
             f.write(b"".join(chunk))
             f.flush()
             os.fsync(f.fileno())
+
+
+def worker_path(path: str, worker: int) -> str:
+    """The usage file of worker ``worker`` of ``ticker serve --workers N``: each process
+    rotates its own (``usage.jsonl`` -> ``usage-w2.jsonl``)."""
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}-w{worker}{p.suffix}"))
+
+
+def usage_files(path: str, files: int) -> list[Path]:
+    """Every usage file of ``path``: its rotated copies and those of any workers."""
+    p = Path(path)
+    out = RotatingFile(p, 0, files).rotated()
+    for worker in sorted(p.parent.glob(f"{p.stem}-w*{p.suffix}")):
+        out += RotatingFile(worker, 0, files).rotated()
+    return out
 
 
 class Stream(Protocol):
