@@ -1,4 +1,5 @@
-"""Command line: ``ticker serve``, ``ticker feed``, ``ticker check-config``."""
+"""Command line: ``ticker serve``, ``feed``, ``check-config``, ``watch``, ``new-api-key``, ``dev-certs``,
+``usage-report``."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ticker import __version__
 from ticker.config import Config, ConfigError
+from ticker.config.errors import raise_all
 from ticker.config.render import to_toml
-from ticker.runtime.configure import load
+from ticker.runtime.configure import check, load
+
+if TYPE_CHECKING:
+    from feeds.base import Feed
 
 log = logging.getLogger("ticker")
 
@@ -23,13 +29,37 @@ def _load(path: str | None) -> Config:
     return load(path if path is not None else os.environ.get("TICKER_CONFIG"))
 
 
+def _checked(path: str | None, *, serving: bool) -> tuple[Config, list[Feed]]:
+    """The config, checked as far as serving it needs: its values and the environment's,
+    then the feeds it builds (their files and symbols) and the TLS and JWT key files;
+    every error found is raised at once (ConfigErrors), after the warnings are printed.
+    ``serving``: a file that does not exist is an error, not a warning."""
+    from ticker.core.table import SymbolTable
+    from ticker.runtime.assemble import backups, build_feeds, collect_instruments
+    from ticker.runtime.licensing import Licensing
+
+    config, errors = check(path)
+    feeds: list[Feed] | None = None
+    try:
+        feeds = build_feeds(config)
+        instruments, _ = collect_instruments(feeds, backups(config))  # symbol clashes between feeds
+        Licensing.check_groups(config, SymbolTable(instruments))  # groups name the feeds' symbols
+    except ConfigError as exc:
+        errors.append(exc)
+    for warning in _file_checks(config, errors, missing_is_error=serving):
+        print(f"ticker: warning: {warning}", file=sys.stderr)
+    raise_all(errors)
+    assert feeds is not None
+    return config, feeds
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ticker.observability import logs
     from ticker.runtime.service import Service
     from ticker.server.app import make_app
     from ticker.server.listener import serve
 
-    config = _load(args.config)
+    config, feeds = _checked(args.config or os.environ.get("TICKER_CONFIG"), serving=True)
     logs.setup(config.log.level, config.log.format)
     if args.workers > 1:
         if config.bus == "memory":
@@ -48,7 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         usage = dataclasses.replace(config.usage, path=worker_path(config.usage.path, args.worker_id))
         config = dataclasses.replace(config, usage=usage)
-    service = Service(config)
+    service = Service(config, feeds=feeds)
     app = make_app(config, service)
 
     s = config.server
@@ -64,25 +94,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(app, config, new_event_loop(s.loop), reuse_port=args.reuse_port)
 
 
-def _file_checks(config: Config) -> list[str]:
+def _file_checks(config: Config, errors: list[ConfigError], *, missing_is_error: bool = False) -> list[str]:
     """Use the files the config names (TLS, JWT key) as serve would; warnings for missing ones.
 
-    A file that exists but cannot be used is an error (ConfigError); one that does
-    not exist on this machine is only a warning: configs are often checked where
-    the secrets are not.
+    A file that exists but cannot be used is an error (appended to ``errors``); one
+    that does not exist on this machine is only a warning (unless
+    ``missing_is_error``): configs are often checked where the secrets are not.
     """
     from ticker.security.tokens import load_jwt_key
     from ticker.server.tls import server_context
 
-    warnings: list[str] = []
     files = [("tls.cert_file", config.tls.cert_file), ("tls.key_file", config.tls.key_file)]
     files.append(("auth.jwt.key_file", config.auth.jwt.key_file if config.auth.jwt.algorithm else ""))
-    missing = {key for key, path in files if path and not os.path.exists(path)}
-    warnings += [f"{key}: {path} does not exist on this machine" for key, path in files if key in missing]
+    missing = set() if missing_is_error else {key for key, path in files if path and not os.path.exists(path)}
+    warnings = [f"{key}: {path} does not exist on this machine" for key, path in files if key in missing]
+    checks: list[Callable[[], object]] = []
     if config.tls.enabled and not missing & {"tls.cert_file", "tls.key_file"}:
-        server_context(config.tls)
+        checks.append(lambda: server_context(config.tls))
     if "auth.jwt.key_file" not in missing:
-        load_jwt_key(config.auth.jwt.algorithm, config.auth.jwt.key_file)
+        checks.append(lambda: load_jwt_key(config.auth.jwt.algorithm, config.auth.jwt.key_file))
+    for use in checks:
+        try:
+            use()
+        except ConfigError as exc:
+            errors.append(exc)
     return warnings
 
 
@@ -179,15 +214,7 @@ async def _run_feed(service: object, http_port: int | None) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from ticker.core.table import SymbolTable
-    from ticker.runtime.assemble import backups, build_feeds, collect_instruments
-    from ticker.runtime.licensing import Licensing
-
-    config = load(args.path)
-    instruments, _ = collect_instruments(build_feeds(config), backups(config))  # symbol clashes
-    Licensing.check_groups(config, SymbolTable(instruments))  # groups name the feeds' symbols
-    for warning in _file_checks(config):
-        print(f"ticker: warning: {warning}", file=sys.stderr)
+    config, _ = _checked(args.path, serving=False)
     sys.stdout.write(to_toml(config))
     return 0
 
@@ -250,6 +277,74 @@ def cmd_new_api_key(args: argparse.Namespace) -> int:
         ]
         lines.append(f"delayed = [{', '.join(shown)}]")
     sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+#: What ``ticker dev-certs`` writes, with each file's mode: keys readable by the owner only.
+DEV_FILES = {
+    "ca.pem": 0o644, "server.pem": 0o644, "server-key.pem": 0o600,
+    "jwt-public.pem": 0o644, "jwt-private.pem": 0o600, "api-key.txt": 0o600, "env.sh": 0o600,
+}  # fmt: skip
+
+
+def _dev_env(root: str, key_hash: str) -> dict[str, str]:
+    """The overrides that make config/examples/production.toml serve on this machine."""
+    return {
+        "TICKER_SERVER__HOST": "127.0.0.1",
+        "TICKER_SERVER__ALLOWED_ORIGINS": '["https://127.0.0.1:*", "https://localhost:*", "https://[::1]:*"]',
+        "TICKER_TLS__CERT_FILE": f"{root}/server.pem",
+        "TICKER_TLS__KEY_FILE": f"{root}/server-key.pem",
+        "TICKER_AUTH__KEYS__0__NAME": "dev",
+        "TICKER_AUTH__KEYS__0__SYMBOLS": '["*"]',
+        "TICKER_AUTH__KEYS__0__SHA256": key_hash,
+        "TICKER_AUTH__JWT__KEY_FILE": f"{root}/jwt-public.pem",
+    }
+
+
+def cmd_dev_certs(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import shlex
+    from pathlib import Path
+
+    from ticker.security.dev_certs import make_dev_certs
+    from ticker.security.tokens import hash_key, new_api_key
+
+    root = Path(args.dir).expanduser().resolve()
+    existing = [name for name in DEV_FILES if (root / name).exists()]
+    if existing and not args.force:
+        have = ", ".join(existing)
+        print(f"ticker: dev-certs: {root} already has {have}; --force replaces them", file=sys.stderr)
+        return 1
+    certs = make_dev_certs(dt.datetime.now(dt.UTC))
+    key = new_api_key()
+    env = _dev_env(str(root), hash_key(key))
+    exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
+    contents = {
+        "ca.pem": certs.ca, "server.pem": certs.server, "server-key.pem": certs.server_key,
+        "jwt-public.pem": certs.jwt_public, "jwt-private.pem": certs.jwt_private,
+        "api-key.txt": f"{key}\n".encode(), "env.sh": exports.encode(),
+    }  # fmt: skip
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name, mode in DEV_FILES.items():
+        path = root / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)  # also when --force replaced a file with other bits
+            f.write(contents[name])
+    print(
+        f"""# ticker dev-certs: for trying config/examples/production.toml on this machine. In {root}:
+#   ca.pem                           a CA of its own: give it to clients (curl --cacert, cafile=);
+#                                    never trust it system-wide. Its key was not kept.
+#   server.pem, server-key.pem       the server's certificate for localhost, 127.0.0.1 and ::1
+#   jwt-public.pem, jwt-private.pem  auth.jwt.key_file, and the key to sign test JWTs with
+#   api-key.txt                      the API key "dev" (every symbol), also printed on stderr
+#   env.sh                           these lines, for later shells: . {shlex.quote(str(root))}/env.sh
+# Use: eval "$(ticker dev-certs DIR)", then make run CONFIG=config/examples/production.toml
+{exports}""",
+        end="",
+    )
+    print(f'# API key "dev" (every symbol): {key}', file=sys.stderr)
+    print(f"# board: https://127.0.0.1:8443/?token={key}", file=sys.stderr)
     return 0
 
 
@@ -369,6 +464,15 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_new_api_key)
 
     p = sub.add_parser(
+        "dev-certs",
+        help="write a local CA, a certificate for localhost and a test API key into DIR, and print "
+        "the TICKER_* lines that serve config/examples/production.toml with them",
+    )
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--force", action="store_true", help="replace the files if DIR already has them")
+    p.set_defaults(func=cmd_dev_certs)
+
+    p = sub.add_parser(
         "usage-report",
         help="minutes each identity saw each symbol (real time or delayed), from the usage records",
     )
@@ -388,7 +492,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"ticker: config error: {exc}", file=sys.stderr)
+        problems = getattr(exc, "errors", (exc,))  # ConfigErrors: every one on its own line
+        for problem in problems:
+            print(f"ticker: config error: {problem}", file=sys.stderr)
+        if len(problems) > 1:
+            print(f"ticker: {len(problems)} config errors", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0

@@ -167,3 +167,22 @@ def test_unusable_tls_files_name_the_key(ca: trustme.CA, tmp_path: Path) -> None
     other.write_to_path(str(wrong_key))
     with pytest.raises(ConfigError, match="the key does not match"):
         server_context(TlsConfig(cert_file=files["cert_file"], key_file=str(wrong_key)))
+
+
+async def test_server_closes_over_tls_complete_the_closing_handshake(ca: trustme.CA, tmp_path: Path) -> None:
+    """The frame guard sits in front of aiohttp on a TLS transport as on a plain one."""
+    cfg = config(tls=tls_files(ca, tmp_path), limits={"max_message_bytes": 1024})
+    async with running(cfg) as srv:
+        async with client(srv.ws_url, ssl=trusting(ca)) as c:
+            await c.send({"op": "ping", "pad": "x" * 990})  # 1014 bytes: under the limit
+            assert (await c.next())["type"] == "pong"
+            await c.ws.send_str("x" * 1025)
+            msg = await c.ws.receive(timeout=5)
+            assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1009
+        async with client(srv.ws_url, ssl=trusting(ca)) as c:
+            stopping = asyncio.create_task(srv.stop())
+            msg = await c.ws.receive(timeout=5)
+            assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1001
+            await stopping
+        closed = srv.service.fanout_stats.closed
+        assert closed["message_too_big"] == 1 and closed["server_shutdown"] == 1

@@ -1,6 +1,7 @@
 """The quote board at GET / in headless Chromium, against the real server over loopback."""
 
 import asyncio
+import itertools
 import time
 
 import orjson
@@ -180,6 +181,7 @@ async def test_board_helpers_split_prices_and_build_urls() -> None:
                 xagusd: q.splitPrice(50.812, 3, 0.01),
                 whole: q.splitPrice(97.5, 1, 1),
                 spread: q.spreadPips(1.08412, 1.08415, 0.0001),
+                signed: [q.signedFixed(-0.04, 1), q.signedFixed(0.06, 1), q.signedFixed(-1.26, 1), q.signedFixed(0, 1)],
                 wss: q.websocketUrl(new URL("https://h.test/desk/?symbols=X&token=t#y"), "/ws"),
                 ws: q.websocketUrl(new URL("http://h.test:8080/"), "/stream"),
               };
@@ -187,10 +189,11 @@ async def test_board_helpers_split_prices_and_build_urls() -> None:
         )
     assert got["eurusd"] == ["1.08", "41", "2"]
     assert got["usdjpy"] == ["151.", "23", "4"]
-    assert got["xauusd"] == ["408", "0.2", "5"]
+    assert got["xauusd"] == ["4080.", "25", ""]  # a metal: its two decimals, not "0.2" across the point
     assert got["xagusd"] == ["50.", "81", "2"]
     assert got["whole"] == ["", "97.", "5"]
     assert got["spread"] == 0.3
+    assert got["signed"] == ["0.0", "+0.1", "-1.3", "0.0"]  # never "-0.0"
     assert got["wss"] == "wss://h.test/desk/ws"
     assert got["ws"] == "ws://h.test:8080/stream"
 
@@ -248,3 +251,57 @@ async def test_board_with_auth_shows_quotes_for_a_good_key_and_stops_on_a_bad_on
         await asyncio.sleep(1.5)  # the first retry would come after 0.25-0.5 s
         assert len(frames.urls) == 1, "the board must not retry a refused token"
         assert await page.get_attribute('tr[data-symbol="EURUSD"]', "data-status") in ("pending", "stale")
+
+
+async def test_the_page_loads_with_no_console_error_failed_request_or_error_status() -> None:
+    """A dashboard developer opens the board with the console open: it stays clean."""
+    async with running() as srv, browser_page() as page:
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+        page.on("response", lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None)
+        await page.goto(srv.base + "/?symbols=EURUSD,XAUUSD")
+        await wait_price(page, "EURUSD")
+        await wait_price(page, "XAUUSD")
+        await page.wait_for_timeout(1500)  # late requests (the icon) and first updates
+        assert problems == []
+        icon = await page.evaluate("document.querySelector('link[rel=icon]').href")
+        assert icon.endswith("/ui/favicon.svg")
+        # A metal shows its two decimals as one large part, as a trader reads gold.
+        pips = await page.inner_text('tr[data-symbol="XAUUSD"] td.bid .pips')
+        big = await page.inner_text('tr[data-symbol="XAUUSD"] td.bid .big')
+        assert len(pips) == 2 and big.endswith("."), (big, pips)
+
+
+async def test_flashes_light_only_the_changed_digits_at_a_bounded_rate() -> None:
+    """At 60+ updates/s on one row the board flashes digits, not whole cells, and at most
+    every 400 ms per price, while the digits themselves follow every update."""
+    cfg = config(feeds=[{"type": "synthetic", "symbols": ["EURUSD"], "rate": 80.0, "seed": 3}])
+    async with running(cfg) as srv, browser_page() as page:
+        await page.add_init_script(
+            """(() => {
+              window.__flashes = [];
+              const animate = Element.prototype.animate;
+              Element.prototype.animate = function (...args) {
+                const cell = this.closest("td");
+                window.__flashes.push({tag: this.tagName, cls: this.className,
+                                       side: cell && cell.className, t: performance.now()});
+                return animate.apply(this, args);
+              };
+            })()"""
+        )
+        await page.goto(srv.base + "/?symbols=EURUSD")
+        await wait_price(page, "EURUSD")
+        seq0 = int(await page.get_attribute('tr[data-symbol="EURUSD"]', "data-seq") or 0)
+        await page.wait_for_timeout(3000)
+        seq1 = int(await page.get_attribute('tr[data-symbol="EURUSD"]', "data-seq") or 0)
+        flashes = await page.evaluate("window.__flashes")
+    assert seq1 - seq0 > 120  # the row really moved at tens of updates per second
+    assert flashes, "no flash at all"
+    assert {f["tag"] for f in flashes} == {"SPAN"} and {f["cls"] for f in flashes} <= {"big", "pips", "pipette"}
+    for side in ("bid", "ask"):
+        starts = sorted({round(f["t"]) for f in flashes if f["side"] == side})
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
+        assert all(g >= 390 for g in gaps), (side, gaps)  # one flash per 400 ms at the most
+        assert len(starts) <= 3000 / 400 + 2

@@ -17,8 +17,10 @@ def pip_decimals(pip_size: float) -> int:
 def split_price(price: float, decimals: int, pip_size: float) -> tuple[str, str, str]:
     """(big figure, pips, pipette): EURUSD 1.08412 -> ("1.08", "41", "2").
 
-    The pips are the two digits ending at the pip position (a decimal point
-    between them stays with them); the pipette is what follows.
+    The pips are the two digits ending at the pip position; the pipette is what
+    follows. Two pip digits never straddle the decimal point: where they would (a
+    metal quoted to cents with a 0.1 pip, XAUUSD 4080.25), the decimals are what a
+    trader reads, so they are the large part: ("4080.", "25", "").
     """
     text = f"{price:.{decimals}f}"
     pipette = max(0, decimals - pip_decimals(pip_size))
@@ -28,6 +30,9 @@ def split_price(price: float, decimals: int, pip_size: float) -> tuple[str, str,
         cut -= 1
         if head[cut] != ".":
             digits += 1
+    point = text.find(".")
+    if cut < point < len(head) - 1:
+        return text[: point + 1], text[point + 1 :], ""
     return head[:cut], head[cut:], text[len(head) :]
 
 

@@ -11,10 +11,11 @@ Modules: :mod:`~ticker.config.schema` (sections and defaults),
 :mod:`~ticker.config.loader` (file -> validated config),
 :mod:`~ticker.config.env` (``TICKER_*`` overrides),
 :mod:`~ticker.config.render` (effective config as TOML),
-:mod:`~ticker.config.errors`.
+:mod:`~ticker.config.errors` (:class:`ConfigError`, and :class:`ConfigErrors` for all
+of a load's errors at once).
 """
 
-from ticker.config.errors import ConfigError
+from ticker.config.errors import ConfigError, ConfigErrors
 from ticker.config.schema import (
     ApiKeyConfig,
     AuthConfig,
@@ -40,6 +41,7 @@ __all__ = [
     "AuthConfig",
     "Config",
     "ConfigError",
+    "ConfigErrors",
     "DelayConfig",
     "DelayedSymbolsConfig",
     "FanoutConfig",

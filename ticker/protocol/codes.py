@@ -34,6 +34,9 @@ class CloseCode(enum.IntEnum):
     NORMAL = 1000
     GOING_AWAY = 1001
     PROTOCOL_ERROR = 1002
+    #: Never sent: what a connection that ended without a close frame is logged with
+    #: (RFC 6455 §7.1.5).
+    ABNORMAL = 1006
     POLICY_VIOLATION = 1008
     MESSAGE_TOO_BIG = 1009
     INTERNAL_ERROR = 1011
@@ -65,4 +68,10 @@ class Close:
     reason: CloseReason
 
     def frame_reason(self) -> bytes:
-        return self.message.encode()[:120]
+        return frame_reason(self.message)
+
+
+def frame_reason(text: str) -> bytes:
+    """``text`` as a close frame's reason: UTF-8, cut to 120 bytes on a character
+    boundary (a cut character would make the frame invalid, RFC 6455 §7.1.6)."""
+    return text.encode()[:120].decode("utf-8", "ignore").encode()

@@ -35,3 +35,15 @@ class ProtocolError(Exception):
 
     def encode(self) -> bytes:
         return encode_error(self.code, self.message, id=self.id, field=self.field, symbols=self.symbols)
+
+
+#: Symbols an error lists at most, in its ``symbols`` and in its message: a request may
+#: name thousands, and an error must never echo an unbounded list back.
+MAX_LISTED_SYMBOLS = 20
+
+
+def listed(names: Sequence[str], limit: int = MAX_LISTED_SYMBOLS) -> tuple[list[str], str]:
+    """The first ``limit`` of ``names``, and the same as text that says how many more there are."""
+    shown = list(names[:limit])
+    more = len(names) - len(shown)
+    return shown, ", ".join(shown) + (f" (and {more} more)" if more else "")

@@ -26,6 +26,14 @@ def text_frame(payload: bytes) -> bytes:
     return _LEN64(_FIN_TEXT, 127, n) + payload
 
 
+def close_frame(code: int, reason: bytes = b"") -> bytes:
+    """A close frame with ``code`` and ``reason`` (at most 123 bytes: a control frame
+    carries 125 at most, RFC 6455 §5.5)."""
+    if len(reason) > 123:
+        raise ValueError(f"close reason of {len(reason)} bytes; at most 123")
+    return bytes((0x88, 2 + len(reason))) + code.to_bytes(2, "big") + reason
+
+
 def masked_text_frame(payload: bytes, mask: bytes | None = None) -> bytes:
     """A client-to-server text frame (clients must mask; used by tests and benchmarks)."""
     key = mask if mask is not None else os.urandom(4)

@@ -32,7 +32,7 @@ from ticker.core.table import SymbolTable
 from ticker.core.usage import ENTITLEMENT, ConnectionUsage
 from ticker.protocol.catalog import Catalog, Selection, is_group, is_pattern
 from ticker.protocol.codes import Close, CloseCode, CloseReason, ErrorCode
-from ticker.protocol.errors import ProtocolError
+from ticker.protocol.errors import ProtocolError, listed
 from ticker.protocol.replies import (
     RequestId,
     encode_authenticated,
@@ -49,8 +49,8 @@ from ticker.util.clock import wall_us
 
 
 def _symbols_error(code: ErrorCode, what: str, names: list[str], id: RequestId, rest: str) -> ProtocolError:
-    shown = ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
-    return ProtocolError(code, f"{what}: {shown}; {rest}", id=id, field="symbols", symbols=names)
+    shown, text = listed(names)
+    return ProtocolError(code, f"{what}: {text}; {rest}", id=id, field="symbols", symbols=shown)
 
 
 class Session:
@@ -235,6 +235,14 @@ class Session:
             raise ProtocolError(ErrorCode.BAD_REQUEST, str(exc), id=id, field="symbols") from None
 
     def _subscribe(self, req: Subscribe, now: float) -> None:
+        if len(req.symbols) > self.max_symbols:  # by count, before any lookup
+            raise ProtocolError(
+                ErrorCode.TOO_MANY_SYMBOLS,
+                f"a subscribe names {len(req.symbols)} symbols; the limit is {self.max_symbols} per "
+                "connection (limits.max_symbols_per_connection); nothing was subscribed",
+                id=req.id,
+                field="symbols",
+            )
         sel = self._select(req.symbols, req.id)
         known, unknown, denied = sel.ids, sel.unknown, sel.denied
         new = [sid for sid in known if sid not in self.subscriptions]

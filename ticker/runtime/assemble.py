@@ -8,18 +8,22 @@ from collections.abc import Mapping
 from feeds.base import Feed
 from feeds.registry import build_feed
 from ticker.config import Config, ConfigError
+from ticker.config.errors import raise_all
 from ticker.core.model import Instrument
 
 
 def build_feeds(config: Config) -> list[Feed]:
     """Build every configured feed; a feed that cannot start (a missing file, an
-    unknown instrument) is a ConfigError naming the feed."""
+    unknown instrument) is a ConfigError naming the feed, and every feed is tried
+    before they are raised together (:class:`~ticker.config.ConfigErrors`)."""
     feeds = []
+    errors: list[ConfigError] = []
     for i, f in enumerate(config.feeds):
         try:
             feeds.append(build_feed(f.name, f.type, f.options))
         except (ValueError, OSError) as exc:
-            raise ConfigError(f"feeds[{i}] ({f.name}): {exc}") from None
+            errors.append(ConfigError(f"feeds[{i}] ({f.name}): {exc}"))
+    raise_all(errors)
     return feeds
 
 

@@ -11,5 +11,7 @@ Modules: :mod:`~ticker.security.tokens` (API keys and JWTs -> identities),
 the one ``grant`` every price-showing path asks),
 :mod:`~ticker.security.admission` (the handshake: origin, token, limits),
 :mod:`~ticker.security.access` (one connection's authentication state),
-:mod:`~ticker.security.limits` (connection counts, inbound rate).
+:mod:`~ticker.security.limits` (connection counts, inbound rate),
+:mod:`~ticker.security.cors` (cross-origin requests to the HTTP API),
+:mod:`~ticker.security.dev_certs` (a local CA and certificate for ``ticker dev-certs``).
 """

@@ -16,7 +16,6 @@ per /64, the block one subscriber usually gets.
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import re
 from collections.abc import Callable, Sequence
@@ -30,12 +29,18 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+def _origin_regex(pattern: str) -> str:
+    """``*`` matches anything; every other character only itself (an IPv6 origin's
+    brackets are not a character class)."""
+    return ".*".join(re.escape(part) for part in pattern.lower().split("*")) + r"\Z"
+
+
 class OriginPolicy:
     """Browser origins allowed to open a WebSocket (cross-site WebSocket hijacking)."""
 
     def __init__(self, allowed: Sequence[str]) -> None:
         self.allowed = tuple(allowed)
-        regex = "|".join(f"(?:{fnmatch.translate(o.lower())})" for o in self.allowed)
+        regex = "|".join(f"(?:{_origin_regex(o)})" for o in self.allowed)
         self._match: Callable[[str], object] | None = re.compile(regex).match if regex else None
 
     def allows(self, origin: str | None) -> bool:

@@ -13,5 +13,7 @@ sweep and close-all), :mod:`~ticker.server.http_api` (REST endpoints),
 :mod:`~ticker.server.web_ui` and ``web/`` (the quote board),
 :mod:`~ticker.server.listener` (sockets, handshake deadlines, signals),
 :mod:`~ticker.server.tls`, :mod:`~ticker.server.workers` (``--workers``),
-:mod:`~ticker.server.keys` (typed app keys).
+:mod:`~ticker.server.keys` (typed app keys),
+:mod:`~ticker.server.inbound` (client bytes through the frame guard to aiohttp),
+:mod:`~ticker.server.cors` (CORS headers and preflights for ``/api/*``).
 """

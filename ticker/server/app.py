@@ -20,10 +20,12 @@ from aiohttp import web
 from ticker.config import Config
 from ticker.observability.metrics import make_registry
 from ticker.runtime.service import Service
+from ticker.security.cors import CorsPolicy
 from ticker.security.limits import Refusal
 from ticker.server import http_api, web_ui
 from ticker.server.clients import Clients
 from ticker.server.connection import Connection
+from ticker.server.cors import cors_middleware
 from ticker.server.flusher import Flusher
 from ticker.server.keys import CLIENTS, FLUSHER, REGISTRY, SERVICE
 from ticker.util.log_limit import LogLimiter
@@ -59,7 +61,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     try:
         ws = web.WebSocketResponse(
             heartbeat=cfg.server.heartbeat_s or None,
-            max_msg_size=cfg.limits.max_message_bytes,
+            # aiohttp refuses a frame of max_msg_size bytes or more; the frame guard
+            # (ticker/protocol/frame_guard.py) enforces the documented limit first.
+            max_msg_size=cfg.limits.max_message_bytes + 1,
             compress=cfg.fanout.compression,
             decode_text=False,
         )
@@ -77,6 +81,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             verdict,
             observe=cfg.metrics.enabled,
             close_timeout_s=cfg.server.shutdown_timeout_s,
+            max_message_bytes=cfg.limits.max_message_bytes,
         )
         with request.app[CLIENTS].serving(conn):
             await conn.run()
@@ -136,6 +141,7 @@ def make_app(config: Config, service: Service | None = None) -> web.Application:
     app.router.add_get("/readyz", http_api.readyz)
     app.router.add_get("/api/symbols", http_api.symbols)
     app.router.add_get("/api/snapshot", http_api.snapshot)
+    app.middlewares.append(cors_middleware(CorsPolicy(service.admission.origins)))  # /api/* only
     web_ui.add_routes(app, config.server.ws_path)
     if config.metrics.enabled:
         app.router.add_get(config.metrics.path, http_api.metrics)

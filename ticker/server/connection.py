@@ -11,6 +11,7 @@ of another client, so a slow client only ever delays itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -21,12 +22,14 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from ticker.core.outbox import Outbox
 from ticker.core.slow_consumer import SlowAction, SlowConsumerGuard, SlowConsumerPolicy
 from ticker.core.stats import FanoutStats
-from ticker.protocol.codes import CloseCode, CloseReason
-from ticker.protocol.frames import text_frame
+from ticker.protocol.codes import Close, CloseCode, CloseReason
+from ticker.protocol.frame_guard import FrameGuard
+from ticker.protocol.frames import close_frame, text_frame
 from ticker.protocol.replies import encode_warning
 from ticker.protocol.session import Session
 from ticker.security.admission import Admitted
 from ticker.server.flusher import Flusher
+from ticker.server.inbound import GuardedProtocol
 
 log = logging.getLogger("ticker.connection")
 
@@ -65,6 +68,7 @@ class Connection:
         "ws", "peer", "transport", "flusher", "stats", "observe", "_record_latency",
         "outbox", "session", "guard", "close_reason", "direct", "_marked", "_blocked",
         "_closing", "_timer", "_timer_at", "_waiter", "_writer_task", "_closer", "_close_timeout_s",
+        "inbound", "close_code", "_inflated_limit",
     )  # fmt: skip
 
     def __init__(
@@ -78,6 +82,7 @@ class Connection:
         *,
         observe: bool = True,
         close_timeout_s: float = 5.0,
+        max_message_bytes: int = 0,
     ) -> None:
         self.ws = ws
         self.peer = peer
@@ -102,6 +107,16 @@ class Connection:
         self._waiter: asyncio.Future[None] | None = None
         self._writer_task: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
+        #: The code of the close frame the server sent, once it sent one of its own.
+        self.close_code: int | None = None
+        #: Every client byte passes the frame guard (masking, framing, size) first.
+        self.inbound: GuardedProtocol | None = None
+        if transport is not None:
+            guard = FrameGuard(max_message_bytes, compression=bool(ws.compress))
+            self.inbound = GuardedProtocol.install(transport, guard, self._violation)
+        #: permessage-deflate: a message can inflate past its size on the wire, so the
+        #: limit is checked again on what aiohttp hands over.
+        self._inflated_limit = max_message_bytes if ws.compress else 0
 
     # ------------------------------------------------------------ lifecycle
 
@@ -127,37 +142,58 @@ class Connection:
                 await asyncio.gather(self._writer_task, return_exceptions=True)
             stats.connections -= 1
             stats.closed[self.close_reason] += 1
-            log.info(
-                "client disconnected: %s",
-                self.close_reason,
-                extra={"peer": self.peer, "reason": self.close_reason, "code": self.ws.close_code},
-            )
+            extra: dict[str, object] = {"peer": self.peer, "reason": self.close_reason}
+            if self.close_code is not None:
+                extra["code"] = self.close_code
+            elif self.inbound is not None and self.inbound.guard.peer_closed:
+                extra["code"] = CloseCode.NORMAL  # the client closed; aiohttp's echo is 1000
+                extra["client_code"] = self.ws.close_code
+            else:
+                extra["code"] = CloseCode.ABNORMAL  # no close frame went out
+            log.info("client disconnected: %s", self.close_reason, extra=extra)
 
     async def _read_loop(self) -> None:
         session = self.session
         clock = time.monotonic
+        limit = self._inflated_limit
         async for msg in self.ws:
-            if msg.type is _TEXT:
+            if limit and msg.type is not WSMsgType.ERROR and len(msg.data) > limit:
+                close: Close | None = Close(
+                    CloseCode.MESSAGE_TOO_BIG,
+                    f"message too big: {len(msg.data)} bytes inflated, the limit is {limit}",
+                    CloseReason.MESSAGE_TOO_BIG,
+                )
+            elif msg.type is _TEXT:
                 close = session.receive(msg.data, clock())
             elif msg.type is WSMsgType.BINARY:
                 close = session.receive_binary(clock())
-            else:  # ERROR: aiohttp has already closed the socket with the right code
-                if self.close_reason is CloseReason.CLIENT:
+            else:  # ERROR: aiohttp has already sent its close frame and closed the socket
+                if self._closer is None:
                     self.close_reason = self._error_reason(msg.data)
+                    code = getattr(msg.data, "code", None)
+                    self.close_code = code if isinstance(code, int) else CloseCode.ABNORMAL
                 break
             if close is not None:
                 self.kill(close.code, close.frame_reason(), close.reason)
         # A missed pong closes the socket without an ERROR message when no read was pending.
         if self.close_reason is CloseReason.CLIENT and isinstance(self.ws.exception(), TimeoutError):
             self.close_reason = CloseReason.HEARTBEAT_TIMEOUT
+            self.close_code = CloseCode.ABNORMAL
+
+    def _violation(self, close: Close) -> None:
+        """The frame guard refused a client frame: close with its code."""
+        self.kill(close.code, close.frame_reason(), close.reason)
 
     @staticmethod
     def _error_reason(exc: object) -> CloseReason:
         if isinstance(exc, TimeoutError):  # aiohttp's heartbeat: no pong in time
             return CloseReason.HEARTBEAT_TIMEOUT
-        if getattr(exc, "code", None) == WSCloseCode.MESSAGE_TOO_BIG:
+        code = getattr(exc, "code", None)
+        if code == WSCloseCode.MESSAGE_TOO_BIG:
             return CloseReason.MESSAGE_TOO_BIG
-        return CloseReason.PROTOCOL_ERROR
+        if isinstance(code, int):  # aiohttp refused a frame and sent this code
+            return CloseReason.PROTOCOL_ERROR
+        return CloseReason.CLIENT  # the connection was lost (reset, EOF): nothing was sent
 
     def _notify(self) -> None:
         """The outbox has something to send (or a throttled update to time)."""
@@ -253,7 +289,7 @@ class Connection:
         observe = self.observe
         record_latency = self._record_latency
         try:
-            while True:
+            while not self._closing:
                 now = clock()
                 outbox.release_due(now)
                 lag = outbox.lag(now)
@@ -315,7 +351,9 @@ class Connection:
                 self.outbox.push_front(warning, now)
             return
         self.stats.slow_consumer_closes += 1
-        log.warning("closing slow consumer: %s", why, extra={"peer": self.peer, "code": 1013})
+        log.warning(
+            "closing slow consumer: %s", why, extra={"peer": self.peer, "code": CloseCode.TRY_AGAIN_LATER}
+        )
         why_bytes = b"slow consumer: " + why.encode()[:100]
         self.kill(CloseCode.TRY_AGAIN_LATER, why_bytes, CloseReason.SLOW_CONSUMER)
 
@@ -331,29 +369,87 @@ class Connection:
         if self._closer is not None:
             return
         self.close_reason = reason
+        self.close_code = code
         self._closer = asyncio.create_task(self._close(code, message), name=f"close:{self.peer}")
 
     async def _close(self, code: int, message: bytes) -> None:
+        """The server's half of the closing handshake (RFC 6455 §7.1.2).
+
+        Replies still queued go out first (the error that explains the close),
+        except to a slow consumer, whose backlog is dropped. Then the close
+        frame, and then the socket stays open and read until the client's close
+        frame, its EOF or the deadline: input left unread when a socket is
+        closed makes the kernel answer with a reset, which destroys the frames
+        still on their way to the client (the warning and this close among
+        them). The frame guard drops what arrives meanwhile. Once the client
+        has answered, the server's FIN goes first and the socket is read until
+        the client's FIN. A client that has not taken its data by the deadline
+        is cut off."""
         self._closing = True
-        if self._writer_task is not None:
-            self._writer_task.cancel()
-        self.outbox.drop_all()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(self._close_timeout_s, 0.1)
+        await self._stop_writer(deadline)
+        last_words = self.close_reason is not CloseReason.SLOW_CONSUMER and not self._blocked
         self.session.close()
-        timeout = self._close_timeout_s
-        try:
-            async with asyncio.timeout(max(timeout, 0.1)):
-                await self.ws.close(code=code, message=message, drain=False)
-        except (TimeoutError, ConnectionError):
-            pass
-        # A client that is reading gets up to the timeout again to take the data in
-        # flight and the close frame; one that is not reading is then cut off.
         transport = self.transport
-        if transport is None:
+        inbound = self.inbound
+        if transport is None or inbound is None:  # no socket of our own: aiohttp's close
+            self.outbox.drop_all()
+            with contextlib.suppress(TimeoutError, ConnectionError):
+                async with asyncio.timeout_at(deadline):
+                    await self.ws.close(code=code, message=message, drain=False)
             return
-        deadline = asyncio.get_running_loop().time() + timeout
+        if transport.is_closing():  # aiohttp closed it already (a client close, a missed pong)
+            self.outbox.drop_all()
+            return
+        if last_words:
+            await self._write_pending(deadline)
+        self.outbox.drop_all()
+        inbound.closing()
+        transport.write(close_frame(code, message))
+        answered = await inbound.wait_peer(deadline) and not inbound.gone
         await _drained(transport, 0, deadline=deadline, give_up_if_closing=False)
-        if transport.get_write_buffer_size() or not transport.is_closing():
-            transport.abort()
+        if transport.get_write_buffer_size():
+            transport.abort()  # still not taken at the deadline: the client is not reading
+            return
+        if answered and transport.can_write_eof() and not transport.is_closing():
+            # Lingering close: our FIN first (RFC 6455 §7.1.1), and whatever the client
+            # still sends is read and dropped until its own FIN, never met with a reset.
+            transport.write_eof()
+            await inbound.wait_gone(deadline)
+        transport.close()
+
+    async def _stop_writer(self, deadline: float) -> None:
+        """Let the compression writer finish the frame it is sending (a frame cut
+        short would corrupt the stream), then stop it."""
+        task = self._writer_task
+        if task is None or task.done():
+            return
+        if not self.direct:  # (a direct connection's task only waits for a drain)
+            self._notify()  # wakes it; it sees _closing and returns
+            timeout = max(0.0, min(deadline - asyncio.get_running_loop().time(), 0.5))
+            await asyncio.wait({task}, timeout=timeout)
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _write_pending(self, deadline: float) -> None:
+        """Send what the outbox still holds, as frames, before the close frame."""
+        outbox = self.outbox
+        stats = self.stats
+        transport = self.transport
+        assert transport is not None
+        while (frame := outbox.take_frame()) is not None:
+            stats.frames_sent += 1
+            stats.bytes_sent += len(frame)
+            if self.direct:
+                transport.write(text_frame(frame))
+                continue
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self.ws.send_frame(frame, _TEXT)
+            except (TimeoutError, ConnectionError, RuntimeError):
+                return
 
 
 async def _drained(

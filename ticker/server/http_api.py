@@ -19,6 +19,7 @@ from aiohttp import web
 
 from ticker.core.model import Status
 from ticker.observability.metrics import CONTENT_TYPE_LATEST, render
+from ticker.protocol.errors import listed
 from ticker.security.entitlements import Entitlements
 from ticker.security.limits import Refusal
 from ticker.security.tokens import ANONYMOUS, Identity, TokenError
@@ -148,11 +149,11 @@ async def snapshot(request: web.Request) -> web.Response:
         except ValueError as exc:
             return _error(400, "bad_request", str(exc), field="symbols")
         if sel.unknown:
-            shown = ", ".join(sel.unknown)
-            return _error(404, "unknown_symbol", f"unknown symbol(s): {shown}", symbols=sel.unknown)
+            shown, text = listed(sel.unknown)
+            return _error(404, "unknown_symbol", f"unknown symbol(s): {text}", symbols=shown)
         if sel.denied:
-            shown = ", ".join(sel.denied)
-            return _error(403, "not_entitled", f"not entitled to: {shown}", symbols=sel.denied)
+            shown, text = listed(sel.denied)
+            return _error(403, "not_entitled", f"not entitled to: {text}", symbols=shown)
         hids = sel.ids
     snapshots = [catalog.snapshot_dict(h) for h in hids]
     licensing = service.licensing

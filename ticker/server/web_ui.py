@@ -21,7 +21,12 @@ from importlib import resources
 
 from aiohttp import web
 
-ASSETS = {"board.js": "text/javascript", "quotes.js": "text/javascript", "board.css": "text/css"}
+ASSETS = {
+    "board.js": "text/javascript",
+    "quotes.js": "text/javascript",
+    "board.css": "text/css",
+    "favicon.svg": "image/svg+xml",
+}
 _WS_META = '<meta name="ticker-ws-path" content="/ws">'
 _HEADERS = {
     "Cache-Control": "no-cache",
@@ -87,6 +92,10 @@ def add_routes(app: web.Application, ws_path: str) -> None:
             raise web.HTTPNotFound(text="no such file\n")
         return found.response(request)
 
+    async def favicon(request: web.Request) -> web.Response:
+        return assets["favicon.svg"].response(request)
+
     app.router.add_get("/", page)
+    app.router.add_get("/favicon.ico", favicon)  # what browsers ask for without a <link rel="icon">
     app.router.add_get("/ui/sdk/{name}", sdk_module)
     app.router.add_get("/ui/{name}", asset)

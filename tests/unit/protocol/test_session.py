@@ -1,5 +1,6 @@
 """The per-connection protocol, without a socket: frames in, queued replies out."""
 
+import orjson
 import pytest
 
 from tests.support.session_world import World, drain
@@ -108,3 +109,27 @@ def test_throttled_subscription_is_acknowledged(world: World) -> None:
     s = world.session()
     s.receive('{"op":"subscribe","symbols":["EURUSD"],"throttle_ms":250,"id":1}', now=0)
     assert drain(s)[0] == {"type": "subscribed", "id": 1, "symbols": ["EURUSD"], "throttle_ms": 250}
+
+
+def test_a_subscribe_naming_more_than_the_limit_is_refused_by_count_before_any_lookup(world: World) -> None:
+    s = world.session()
+    names = [f"NOPE{i}" for i in range(4)]  # unknown names: a lookup would answer unknown_symbol
+    s.receive(orjson.dumps({"op": "subscribe", "symbols": names, "id": 3}), now=0)
+    (err,) = drain(s)
+    assert err["code"] == "too_many_symbols" and err["id"] == 3 and err["field"] == "symbols"
+    assert "names 4 symbols; the limit is 3" in err["message"]
+    assert "symbols" not in err  # nothing is echoed back
+    assert world.hub.subscription_count == 0
+
+
+@pytest.mark.parametrize("op", ["subscribe", "unsubscribe"])
+def test_errors_list_at_most_20_symbols_and_say_how_many_more(op: str) -> None:
+    world = World(max_symbols=1000)
+    s = world.session()
+    names = [f"X{i:04d}" for i in range(500)]
+    s.receive(orjson.dumps({"op": op, "symbols": names, "id": 1}), now=0)
+    (err,) = drain(s)
+    assert err["code"] == "unknown_symbol"
+    assert err["symbols"] == names[:20]
+    assert "X0019 (and 480 more);" in err["message"] and "X0020" not in err["message"]
+    assert len(orjson.dumps(err)) < 1000

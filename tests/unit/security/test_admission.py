@@ -127,3 +127,10 @@ def test_per_ip_limit_counts_the_forwarded_client() -> None:
     assert isinstance(again, Refusal) and again.status == 429
     other = admit(g, peer="10.0.0.2", forwarded_for="198.51.100.8")
     assert isinstance(other, Admitted)
+
+
+def test_origin_patterns_have_one_wildcard_and_brackets_are_literal() -> None:
+    p = OriginPolicy(("https://[::1]:*", "https://a?.example.com"))
+    assert p.allows("https://[::1]:8443")
+    assert not p.allows("https://1:8443")  # not a character class
+    assert p.allows("https://a?.example.com") and not p.allows("https://ab.example.com")

@@ -2,7 +2,7 @@
 // from clients/js). The SDK keeps the connection (reconnect with backoff,
 // resubscribe, liveness pings), the quote book and the errors; this file draws.
 import { connect } from "./sdk/index.js";
-import { formatAge, formatLatency, spreadPips, splitPrice, websocketUrl } from "./quotes.js";
+import { formatAge, formatLatency, signedFixed, spreadPips, splitPrice, websocketUrl } from "./quotes.js";
 
 const DEFAULT_SYMBOLS = ["EURUSD", "GBPUSD", "USDJPY", "USDCHF", "AUDUSD", "USDCAD", "NZDUSD", "XAUUSD"];
 const STORAGE_KEY = "ticker.board.symbols";
@@ -101,8 +101,8 @@ function quoteChanged(q, change) {
     updatesSeen += 1;
     row.latencyMs = change.latencyMs;
     row.lastAt = Date.now();
-    flash(row, "bid", change.previous.bid, q.bid);
-    flash(row, "ask", change.previous.ask, q.ask);
+    moved(row, "bid", change.previous.bid, q.bid);
+    moved(row, "ask", change.previous.ask, q.ask);
   } else if (type === "snapshot" && q.ts) {
     row.lastAt = Date.now() - Math.max(0, change.receivedAt - q.ts / 1000);
   }
@@ -129,36 +129,47 @@ function render() {
   }
 }
 
+/**
+ * Show a price in its cell as big figure, pips and pipette, reusing the three spans;
+ * returns the spans whose digits changed (what a flash should light up).
+ */
 function priceHtml(el, price, inst) {
-  el.replaceChildren();
-  if (price == null) {
-    el.textContent = "—";
-    return;
+  if (price == null || !inst) {
+    el.replaceChildren();
+    el.textContent = price == null ? "—" : String(price);
+    return [];
   }
-  if (!inst) {
-    el.textContent = String(price);
-    return;
+  let spans = el.querySelectorAll("span");
+  if (spans.length !== 3) {
+    el.replaceChildren();
+    for (const cls of ["big", "pips", "pipette"]) {
+      const span = document.createElement("span");
+      span.className = cls;
+      el.append(span);
+    }
+    spans = el.querySelectorAll("span");
   }
-  const [big, pips, pipette] = splitPrice(price, inst.decimals, inst.pip_size);
-  for (const [cls, text] of [["big", big], ["pips", pips], ["pipette", pipette]]) {
-    const span = document.createElement("span");
-    span.className = cls;
-    span.textContent = text;
-    el.append(span);
-  }
+  const changed = [];
+  splitPrice(price, inst.decimals, inst.pip_size).forEach((text, i) => {
+    if (spans[i].textContent !== text) {
+      spans[i].textContent = text;
+      changed.push(spans[i]);
+    }
+  });
+  return changed;
 }
 
 function paint(row, q) {
   const c = row.cells;
   if (!q) return;
   const inst = instruments.get(row.symbol);
-  priceHtml(c.bid, q.bid, inst);
-  priceHtml(c.ask, q.ask, inst);
+  flash(row, "bid", priceHtml(c.bid, q.bid, inst));
+  flash(row, "ask", priceHtml(c.ask, q.ask, inst));
   const both = q.bid != null && q.ask != null;
   c.spread.textContent = both && inst ? spreadPips(q.bid, q.ask, inst.pip_size).toFixed(1) : "—";
   if (both && inst && row.baseline != null) {
     const pips = ((q.bid + q.ask) / 2 - row.baseline) / inst.pip_size;
-    c.chg.textContent = `${pips > 0 ? "+" : ""}${pips.toFixed(1)}`;
+    c.chg.textContent = signedFixed(pips, 1);
     c.chg.dataset.dir = pips > 0.05 ? "up" : pips < -0.05 ? "down" : "flat";
   }
   c.status.textContent = q.status;
@@ -169,15 +180,31 @@ function paint(row, q) {
 const css = getComputedStyle(document.documentElement);
 const FLASH = { up: css.getPropertyValue("--up-flash").trim(), down: css.getPropertyValue("--down-flash").trim() };
 
-function flash(row, side, before, after) {
+// A price cell flashes at most this often: at 60 updates/s a flash per update would
+// turn the grid into a colour field; the colour of the digits still follows every move.
+const FLASH_EVERY_MS = 400;
+
+/** A price moved: remember which way, for the next paint. */
+function moved(row, side, before, after) {
   if (before == null || after == null || before === after) return;
-  const dir = after > before ? "up" : "down";
+  row.dir[side] = after > before ? "up" : "down";
+}
+
+/** Light up the digits that changed (only those), in the direction of the move, rate-limited. */
+function flash(row, side, changed) {
+  const dir = row.dir[side];
+  if (!dir || !changed.length) return;
   const el = row.cells[side];
   el.dataset.dir = dir; // keeps the price coloured by its last move
-  el.animate([{ backgroundColor: FLASH[dir] }, { backgroundColor: "transparent" }], {
-    duration: 600,
-    easing: "ease-out",
-  });
+  const now = performance.now();
+  if (now - (row.flashedAt[side] ?? -Infinity) < FLASH_EVERY_MS) return;
+  row.flashedAt[side] = now;
+  for (const span of changed) {
+    span.animate([{ backgroundColor: FLASH[dir] }, { backgroundColor: "transparent" }], {
+      duration: 500,
+      easing: "ease-out",
+    });
+  }
 }
 
 function refreshClocks() {
@@ -229,7 +256,7 @@ function addRow(sym) {
   btn.onclick = () => removeSymbol(sym);
   make("actions").replaceChildren(btn);
   rowsEl.append(tr);
-  rows.set(sym, { symbol: sym, tr, cells, baseline: null, lastAt: 0, latencyMs: null });
+  rows.set(sym, { symbol: sym, tr, cells, baseline: null, lastAt: 0, latencyMs: null, dir: {}, flashedAt: {} });
 }
 
 function addSymbol(raw) {

@@ -12,18 +12,31 @@ export function pipDecimals(pipSize) {
  * digits (shown large) and the fractional pip ("pipette", shown small).
  * EURUSD 1.08412 (5 decimals, pip 0.0001) -> ["1.08", "41", "2"];
  * USDJPY 151.234 (3, 0.01) -> ["151.", "23", "4"].
+ * Two pip digits never straddle the decimal point: where they would (a metal
+ * quoted to cents with a 0.1 pip, XAUUSD 4080.25), the decimals are what a
+ * trader reads, so they are the large part: ["4080.", "25", ""].
+ * Mirrored by ticker/client/prices.py split_price (the terminal's table).
  */
 export function splitPrice(price, decimals, pipSize) {
   const text = price.toFixed(decimals);
   const pipette = Math.max(0, decimals - pipDecimals(pipSize));
   const head = pipette ? text.slice(0, text.length - pipette) : text;
-  // The two digits ending at the pip position, skipping a decimal point between them.
+  // The two digits ending at the pip position.
   let cut = head.length;
   for (let digits = 0; cut > 0 && digits < 2; ) {
     cut -= 1;
     if (head[cut] !== ".") digits += 1;
   }
+  const point = text.indexOf(".");
+  if (point > cut && point < head.length - 1) return [text.slice(0, point + 1), text.slice(point + 1), ""];
   return [head.slice(0, cut), head.slice(cut), text.slice(head.length)];
+}
+
+/** A signed number to `digits` decimals, with no "-0.0" for what rounds to zero. */
+export function signedFixed(value, digits) {
+  const text = Math.abs(value).toFixed(digits);
+  if (Number(text) === 0) return text;
+  return (value > 0 ? "+" : "-") + text;
 }
 
 /** Spread in pips, one decimal (ask - bid over the pip size). */
