@@ -7,7 +7,8 @@
 Modes: fixed (the default workload), matrix (how C, k and T change things),
 ramp (highest tick rate kept up), idle (memory per idle connection), slow
 (stalled clients beside normal ones), metrics (on vs off), loop (asyncio vs
-uvloop), deflate (permessage-deflate), core (the pure fan-out core without
+uvloop), deflate (permessage-deflate), bars (bars on vs off, and bar fan-out to 500 clients ×
+10 series), core (the pure fan-out core without
 sockets), instructions (the same core under callgrind: instruction counts that do
 not move with machine load), generator (synthetic market ticks/s), replay (tick-file parsing), profile
 (py-spy on the server under the fixed workload).
@@ -174,6 +175,32 @@ def mode_deflate(a: argparse.Namespace) -> list[str]:
     ]
 
 
+def mode_bars(a: argparse.Namespace) -> list[str]:
+    """Bars on at the defaults vs off, on the default quote workload (budget: +10% server
+    CPU per delivered message), then bar fan-out: every client follows 10 series of 1s bars."""
+    off_spec = ServerSpec(rate=a.rate, loop=a.loop, extra_toml="[bars]\nenabled = false\n")
+    off = run("bars off", off_spec, Load(a.clients, a.k, duration_s=a.duration))
+    on = run("bars on", ServerSpec(rate=a.rate, loop=a.loop), Load(a.clients, a.k, duration_s=a.duration))
+    cost = (on.server_cpu / on.msgs_per_s) / (off.server_cpu / off.msgs_per_s) - 1
+    fan = run(
+        "bar fan-out", ServerSpec(rate=a.rate, loop=a.loop), Load(a.clients, a.k, bars="1s", duration_s=a.duration)
+    )
+    closed = fan.counters.get("ticker_bar_corrections_total", 0)
+    return [
+        f"Bars at the defaults (7 intervals, every symbol) vs off, {a.clients} clients × {a.k} symbols, "
+        f"{a.rate:,.0f} ticks/s: server CPU per delivered quote message {cost * 100:+.1f}% "
+        f"(budget +10%).",
+        "",
+        *result_rows([off, on]),
+        "",
+        f"Bar fan-out: {a.clients} clients × {a.k} series of 1s bars ({a.clients * a.k:,} subscriptions): "
+        f"{fan.msgs_per_s:,.0f} bar messages/s delivered (forming updates merged per series per frame), "
+        f"server CPU {fan.server_cpu:.2f}, {closed:,.0f} corrections (late ticks).",
+        "",
+        *result_rows([fan]),
+    ]
+
+
 def mode_core(a: argparse.Namespace) -> list[str]:
     lines = core.run()
     for line in lines:
@@ -220,6 +247,7 @@ MODES = {
     "fixed": mode_fixed, "matrix": mode_matrix, "ramp": mode_ramp, "idle": mode_idle,
     "slow": mode_slow, "metrics": mode_metrics, "loop": mode_loop, "deflate": mode_deflate,
     "profile": mode_profile,
+    "bars": mode_bars,
 }  # fmt: skip
 
 

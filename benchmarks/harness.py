@@ -180,6 +180,7 @@ class Load:
     processes: int = 0  # 0 = one per 250 connections (min 1, max 4)
     #: Subscribe with this throttle_ms (the C generator only); 0 = every update.
     throttle_ms: int = 0
+    bars: str = ""  # follow this bar interval of the k symbols instead of their quotes (Python generator)
     warmup_s: float = 3.0
     duration_s: float = 10.0
 
@@ -250,7 +251,7 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: s
         end_at = start_at + load.duration_s
         gens = []
         first = 0
-        native = None if load.deflate or load.python_loadgen else native_loadgen()
+        native = None if load.deflate or load.python_loadgen or load.bars else native_loadgen()
         with tempfile.TemporaryDirectory(prefix="ticker-bench-") as tmp:
             edges_file = Path(tmp) / "edges"
             edges_file.write_text("\n".join(str(int(e)) for e in LAT_BINS) + "\n")
@@ -268,6 +269,7 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: s
                         "--symbols", ",".join(symbols), "--stalled", str(st),
                         "--start-at", str(start_at), "--end-at", str(end_at),
                         *(["--deflate"] if load.deflate else []),
+                        *(["--bars", load.bars] if load.bars else []),
                     ]
                 core = LOADGEN_CORE if spec.pin and pinning_available() else None
                 with edges_file.open("rb") as edges:  # its own open file: its own offset
@@ -291,6 +293,8 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: s
         # (stalled connections excluded).
         ticks = np.array([seq1[s] - seq0[s] for s in symbols])
         expected = 0
+        if load.bars:  # forming updates are merged per frame: no expected count
+            ticks = np.zeros_like(ticks)
         first = 0
         for n, st in zip(per, stalled, strict=True):
             for i in range(first + st, first + n):

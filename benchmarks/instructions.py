@@ -10,9 +10,10 @@ ticks/s for 2 s of market time, 500 outboxes × 10 symbols, drained every 5 ms o
 market time as the flusher would. Variants switch on what the default config adds
 on the hot path; each new capability adds one (the budget is +10% per delivered
 message, docs/benchmarks.md). A variant may return a function that is handed the
-outboxes once they exist (it may replace some: delayed entitlements) and returns
-a step run after each batch with its market time (a timer of the variant's).
-Deliveries are counted, not assumed: the messages the outboxes hand out.
+outboxes once they exist (to subscribe them to more than quotes, or replace some:
+delayed entitlements) and may return a step run after each batch with its market
+time (a timer of the variant's). Deliveries are counted, not assumed: the messages
+the outboxes hand out.
 
     python -m benchmarks.instructions [variant ...]
 """
@@ -87,6 +88,43 @@ def _base(ingest: Any) -> Attach | None:
     return None
 
 
+def _bar_fanout(ingest: Any) -> Any:
+    """Bars at the defaults ([bars] of the built-in config) on the ingest path; the
+    synthetic market is a demo market, so its bars follow the always-open calendar."""
+    from ticker.config import BarsConfig
+    from ticker.core.bar_fanout import BarFanout
+    from ticker.core.bars import BarBook, SymbolBars
+    from ticker.core.calendar import CRYPTO, Calendar
+    from ticker.runtime.charts import series_specs
+
+    table = ingest.table
+    specs = series_specs(BarsConfig())
+    calendar = Calendar(CRYPTO)
+    book = BarBook([SymbolBars(i.symbol, calendar, specs, decimals=i.decimals) for i in table.instruments])
+    fanout = BarFanout(table, book, [s.interval for s in specs])
+    ingest.bars = fanout
+    return fanout
+
+
+def _bars(ingest: Any) -> Attach | None:
+    """Bars on at the defaults, nobody subscribed to them (the quote workload's cost)."""
+    _bar_fanout(ingest)
+    return None
+
+
+def _bars_subscribed(ingest: Any) -> Attach | None:
+    """Bars on, and every outbox also follows the 1m bars of its 10 symbols (a chart
+    per symbol): forming updates merge per series per frame."""
+    fanout = _bar_fanout(ingest)
+
+    def attach(boxes: list[Any], stats: Any) -> None:
+        n = len(ingest.table)
+        for i, box in enumerate(boxes):
+            box.set_encoder(fanout.encoder(ingest.encoder.update))
+            for j in range(K):
+                fanout.add(fanout.key((i * K + j) % n, "1m"), box)
+
+
 def _delayed(ingest: Any) -> Attach | None:
     """10% of the outboxes on a delayed entitlement (5 of each symbol's 50 subscribers):
     their 10 symbols come from the delay lines (1 s delay), sampled and released by a timer every
@@ -134,7 +172,14 @@ def _idle10(ingest: Any) -> Attach | None:
 
 
 #: variant name -> what it switches on in the ingest path.
-VARIANTS: dict[str, Callable[[Any], Attach | None]] = {"base": _base, "delayed": _delayed, "idle10": _idle10}
+#: variant name -> what it switches on in the ingest path.
+VARIANTS: dict[str, Callable[[Any], Attach | None]] = {
+    "base": _base,
+    "bars": _bars,
+    "bars_fanout": _bars_subscribed,
+    "delayed": _delayed,
+    "idle10": _idle10,
+}
 
 
 def _child(variant: str, run: bool) -> None:

@@ -29,6 +29,8 @@ from ticker.protocol.frames import masked_text_frame
 
 TS = re.compile(rb'"ts":(\d+)')
 UPDATE = b'"type":"update"'
+#: With --bars the connections follow bar series and count bar messages instead.
+BAR = b'"type":"bar"'
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Totals:
     closed: int = 0
     close_codes: dict[int, int] = field(default_factory=dict)
     warnings: int = 0
+    counted: bytes = UPDATE
 
 
 class BenchClient(asyncio.Protocol):
@@ -133,7 +136,7 @@ class BenchClient(asyncio.Protocol):
         if totals.measuring:
             totals.frames += frames
             totals.bytes += wire
-            totals.updates += region.count(UPDATE)
+            totals.updates += region.count(totals.counted)
             ts = TS.findall(region)
             if ts:
                 totals.samples.append((time.time_ns() // 1000, ts))
@@ -163,6 +166,8 @@ def _cpu() -> float:
 async def run(args: argparse.Namespace) -> dict:
     loop = asyncio.get_running_loop()
     totals = Totals()
+    if args.bars:
+        totals.counted = BAR
     symbols = args.symbols.split(",") if args.symbols else []
     clients: list[BenchClient] = []
     sem = asyncio.Semaphore(200)
@@ -170,7 +175,10 @@ async def run(args: argparse.Namespace) -> dict:
     async def open_one(i: int) -> None:
         gi = args.first + i
         subs = [symbols[(gi * args.k + j) % len(symbols)] for j in range(args.k)] if args.k else []
-        req = orjson.dumps({"op": "subscribe", "symbols": subs, "id": gi}) if subs else b""
+        request: dict[str, object] = {"op": "subscribe", "symbols": subs, "id": gi}
+        if args.bars:
+            request["bars"] = args.bars
+        req = orjson.dumps(request) if subs else b""
         stalled = i < args.stalled
         async with sem:
             _, proto = await loop.create_connection(
@@ -229,6 +237,7 @@ def main() -> None:
     p.add_argument("--end-at", type=float, required=True)
     p.add_argument("--raw-latency", action="store_true")
     p.add_argument("--deflate", action="store_true", help="negotiate permessage-deflate")
+    p.add_argument("--bars", default="", help="follow this bar interval of the k symbols and count bar messages")
     args = p.parse_args()
     resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
     try:

@@ -10,6 +10,7 @@ runner's job, so an adapter holds no task bookkeeping of its own.
 from __future__ import annotations
 
 import abc
+import enum
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -42,8 +43,28 @@ class TickSink(Protocol):
         stale now rather than when the staleness timer notices."""
 
 
+class TimeBase(enum.Enum):
+    """What a feed's tick times are, for what runs on them (bars close on a timer).
+
+    ``live``: a live market's times, on the wall clock. ``demo``: stamped by the feed
+    as it plays (a synthetic market, a replay with ``timestamps = "now"``): on the
+    wall clock, in a market that never closes. ``recorded``: a recording's own times
+    (a replay with ``timestamps = "original"``): the feed's own clock, which runs at
+    its ``speed``."""
+
+    LIVE = "live"
+    DEMO = "demo"
+    RECORDED = "recorded"
+
+
 class Feed(abc.ABC):
     """A source of ticks with a name and a fixed set of instruments."""
+
+    #: How this feed's tick times relate to the wall clock.
+    time_base: TimeBase = TimeBase.LIVE
+    #: For a recorded time base: how many times faster than real time the recording
+    #: plays (0: as fast as the service takes it).
+    speed: float = 1.0
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from feeds.base import Feed, TickSink
+from feeds.base import Feed, TickSink, TimeBase
 from feeds.instruments import decimals_of, resolve
 from feeds.replay.csvparse import ChunkParser
 from feeds.replay.merge import merge
@@ -78,6 +78,8 @@ class ReplayFeed(Feed):
         super().__init__(name)
         self.options = options
         self.layout = options.layout()
+        self.time_base = TimeBase.DEMO if options.timestamps == "now" else TimeBase.RECORDED
+        self.speed = options.speed
         self._clock = clock
         self._wall_us = wall_us
         self.files, self._instruments = self._inspect(expand(options.files))

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from feeds.base import Feed, TickSink
+from feeds.base import Feed, TickSink, TimeBase
 from feeds.catalog import spec
 from feeds.synthetic.market import SyntheticMarket
 from feeds.synthetic.options import SyntheticOptions
@@ -26,6 +26,8 @@ class SyntheticFeed(Feed):
     """
 
     WINDOW_S = 0.1
+    #: An always-open demo market stamped with the wall clock.
+    time_base = TimeBase.DEMO
 
     def __init__(
         self,

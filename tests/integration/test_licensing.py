@@ -261,3 +261,49 @@ async def test_one_timer_per_service_releases_the_lines_and_stops_with_it() -> N
             assert lic.stats()["delayed_subscriptions"] == 2
         await srv.stop()
         assert not lic.clock.armed
+
+
+async def test_bars_are_real_time_only_a_delayed_grant_gets_none_on_any_path() -> None:
+    async with (
+        running(licensed()) as srv,
+        client(srv.ws_url + f"?token={RETAIL}") as retail,
+        aiohttp.ClientSession() as http,
+    ):
+        await retail.send({"op": "subscribe", "symbols": ["EURUSD", "XAUUSD", "@metals"], "bars": ["1s"], "id": 1})
+        got = await retail.collect(2.5)
+        headers = {"Authorization": f"Bearer {RETAIL}"}
+        async with http.get(srv.base + "/api/bars?symbol=XAUUSD&interval=1s", headers=headers) as r:
+            refused = r.status, await r.json()
+        async with http.get(srv.base + "/api/bars?symbol=EURUSD&interval=1s", headers=headers) as r:
+            served = r.status, await r.json()
+    ack = next(m for m in got if m["type"] == "subscribed")
+    assert ack["symbols"] == ["EURUSD"] and ack["bars"] == ["1s"]
+    (err,) = [m for m in got if m["type"] == "error"]
+    assert err["code"] == "not_entitled" and err["symbols"] == ["XAUUSD", "XAGUSD"]
+    assert "bars are real time only" in err["message"]
+    assert {m["symbol"] for m in got if m["type"] in ("bar", "bars")} == {"EURUSD"}
+    assert refused[0] == 403 and "bars are served in real time only" in refused[1]["error"]["message"]
+    assert served[0] == 200 and served[1]["symbol"] == "EURUSD"
+
+
+async def test_delayed_quotes_and_bar_series_on_one_connection_keep_their_own_ids() -> None:
+    """Throttled, both are encoded by the outbox when released: each by its own encoder."""
+    async with running(licensed()) as srv, client(srv.ws_url + f"?token={RETAIL}") as c:
+        await c.send({"op": "subscribe", "symbols": ["XAUUSD", "GBPUSD"], "throttle_ms": 300, "id": 1})
+        # GBPUSD's delayed stream would have the id of EURUSD's 5m bars were they not kept apart.
+        await c.send({"op": "subscribe", "symbols": ["EURUSD", "EURJPY"], "bars": ["1s", "5m"], "throttle_ms": 300})
+        got = await stamped(c, DELAY + 4)
+    delayed = [m for _, m in got if m["type"] == "update"]
+    bars = [m for _, m in got if m["type"] == "bar"]
+    assert all(m["delayed"] == DELAY for m in delayed)
+    assert {m["symbol"] for m in delayed} == {"XAUUSD", "GBPUSD"}  # every stream got through
+    assert all("delayed" not in m and set(m) >= {"open", "high", "low", "close", "interval"} for m in bars)
+    assert {(m["symbol"], m["interval"]) for m in bars} == {
+        ("EURUSD", "1s"), ("EURUSD", "5m"), ("EURJPY", "1s"), ("EURJPY", "5m"),
+    }  # fmt: skip
+    for sym in ("XAUUSD", "GBPUSD"):  # each delayed stream in order, whatever the bars did
+        seqs = [m["seq"] for m in delayed if m["symbol"] == sym]
+        assert seqs == sorted(set(seqs)), sym
+    for arrived, m in got:
+        if m.get("delayed") and m["type"] == "update":
+            assert arrived - m["ts"] >= DELAY * S

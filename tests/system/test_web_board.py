@@ -151,9 +151,11 @@ async def test_board_shows_errors_and_status_and_passes_the_token_on() -> None:
         notice = await page.wait_for_selector('#notices li[data-code="unknown_symbol"]')
         assert notice is not None and "NOPE" in await notice.inner_text()
         await page.wait_for_selector('tr[data-symbol="NOPE"]', state="detached")
-        # The token goes in the first message, not the URL (proxy logs keep URLs).
-        assert frames.urls == [srv.ws_url]
-        assert frames.sent[0]["op"] == "auth" and frames.sent[0]["token"] == "t+k"
+        # The token goes in the first message of every socket the page opens (the board's
+        # and the chart's), never in the URL (proxy logs keep URLs).
+        assert len(frames.urls) == 2 and set(frames.urls) == {srv.ws_url}
+        auths = [m for m in frames.sent if m.get("op") == "auth"]
+        assert len(auths) == 2 and all(m["token"] == "t+k" for m in auths)
         # This server has no auth: it says so, and the board shows it but stays connected.
         notice = await page.wait_for_selector('#notices li[data-code="auth_failed"]')
         assert notice is not None and "not enabled" in await notice.inner_text()
@@ -249,7 +251,8 @@ async def test_board_with_auth_shows_quotes_for_a_good_key_and_stops_on_a_bad_on
         await page.wait_for_selector('#conn[data-state="failed"]')
         assert "auth_failed" in await page.inner_text("#conn")
         await asyncio.sleep(1.5)  # the first retry would come after 0.25-0.5 s
-        assert len(frames.urls) == 1, "the board must not retry a refused token"
+        # The board and its chart connect once each and do not retry a refused token.
+        assert len(frames.urls) == 2, "the board must not retry a refused token"
         assert await page.get_attribute('tr[data-symbol="EURUSD"]', "data-status") in ("pending", "stale")
 
 
@@ -284,6 +287,7 @@ async def test_flashes_light_only_the_changed_digits_at_a_bounded_rate() -> None
               window.__flashes = [];
               const animate = Element.prototype.animate;
               Element.prototype.animate = function (...args) {
+                if (!this.closest("#board")) return animate.apply(this, args);  // the chart has its own
                 const cell = this.closest("td");
                 window.__flashes.push({tag: this.tagName, cls: this.className,
                                        side: cell && cell.className, t: performance.now()});
@@ -301,7 +305,12 @@ async def test_flashes_light_only_the_changed_digits_at_a_bounded_rate() -> None
     assert flashes, "no flash at all"
     assert {f["tag"] for f in flashes} == {"SPAN"} and {f["cls"] for f in flashes} <= {"big", "pips", "pipette"}
     for side in ("bid", "ask"):
-        starts = sorted({round(f["t"]) for f in flashes if f["side"] == side})
+        # One flash lights its changed spans one animate() after another: on a loaded
+        # machine those calls can be ms apart, so calls within 50 ms are one flash.
+        starts: list[float] = []
+        for t in sorted(f["t"] for f in flashes if f["side"] == side):
+            if not starts or t - starts[-1] >= 50:
+                starts.append(t)
         gaps = [b - a for a, b in itertools.pairwise(starts)]
-        assert all(g >= 390 for g in gaps), (side, gaps)  # one flash per 400 ms at the most
+        assert all(g >= 380 for g in gaps), (side, gaps)  # one flash per 400 ms at the most
         assert len(starts) <= 3000 / 400 + 2

@@ -11,6 +11,9 @@ Modules: :mod:`~ticker.bus.codec` (key layout and wire format, pure),
 :mod:`~ticker.bus.outbound` (what the feed process has yet to publish, pure),
 :mod:`~ticker.bus.mirror` (the gateway's sequencing rules, pure),
 :mod:`~ticker.bus.publisher` and :mod:`~ticker.bus.gateway` (the Redis I/O),
+:mod:`~ticker.bus.bars` (bars built in the feed process: rows, what is yet to
+publish, how a gateway adopts them; pure) and :mod:`~ticker.bus.bar_redis` (their
+Redis commands),
 :mod:`~ticker.bus.stats` (counters; exported by
 :mod:`ticker.observability.bus_metrics`), :mod:`~ticker.bus.usage_stream` (every
 gateway's usage records in one stream).

@@ -10,7 +10,8 @@ Per feed ``F`` under the configured prefix ``P``:
 ==================  ======  ====================================================
 
 An entry's ``m`` is orjson of ``{"e": epoch, "n": n, "f": full, "w": wall_us,
-"r": rows}``. ``epoch`` names one publisher process, ``n`` counts its entries
+"r": rows}``, plus ``"b": bar rows`` when bars changed (:mod:`ticker.bus.bars`).
+``epoch`` names one publisher process, ``n`` counts its entries
 from 1 with no gaps, so a gateway knows it missed nothing when each entry it
 reads has the ``n`` after the last; ``full`` marks an entry holding every
 symbol's state (written whenever a publisher (re)connects). ``w`` is the
@@ -25,7 +26,7 @@ gateway whose config lists the symbols in another order still maps them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -71,6 +72,8 @@ class Entry:
     full: bool
     wall_us: int
     rows: list[BusRow]
+    #: Bar rows (:mod:`ticker.bus.bars`); empty when none changed.
+    bars: list[Any] = field(default_factory=list)
 
 
 def stream_id(raw: bytes) -> tuple[int, int]:
@@ -84,8 +87,13 @@ def state_row(table: SymbolTable, sid: int) -> BusRow:
     return [table.symbols[sid], *table.state(sid)]
 
 
-def encode_entry(epoch: str, n: int, full: bool, wall_us: int, rows: list[BusRow]) -> bytes:
-    return orjson.dumps({"e": epoch, "n": n, "f": full, "w": wall_us, "r": rows})
+def encode_entry(
+    epoch: str, n: int, full: bool, wall_us: int, rows: list[BusRow], bars: list[Any] | None = None
+) -> bytes:
+    obj: dict[str, Any] = {"e": epoch, "n": n, "f": full, "w": wall_us, "r": rows}
+    if bars:
+        obj["b"] = bars
+    return orjson.dumps(obj)
 
 
 def decode_entry(fields: dict[bytes, bytes]) -> Entry:
@@ -107,7 +115,10 @@ def decode_entry(fields: dict[bytes, bytes]) -> Entry:
         and isinstance(rows, list)
     ):
         raise BusFormatError("entry fields e/n/f/w/r have the wrong types")
-    return Entry(epoch, n, full, wall, rows)
+    bars = obj.get("b", [])
+    if not isinstance(bars, list):
+        raise BusFormatError("entry field b is not a list")
+    return Entry(epoch, n, full, wall, rows, bars)
 
 
 def encode_states(rows: list[BusRow]) -> dict[str, bytes]:

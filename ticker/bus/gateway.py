@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 
+from ticker.bus.bar_redis import BarRedis
 from ticker.bus.codec import BusFormatError, decode_entry, stream_id
 from ticker.bus.connect import Outage, RedisClient, open_redis, redis_errors
 from ticker.bus.mirror import EntryOutcome, FeedLink, Mirror
@@ -60,6 +61,8 @@ class GatewayLink:
         self._stopping = False
         #: CLIENT LIST shows which deployment and process a connection belongs to.
         self.client_name = f"ticker-gateway:{prefix}:{os.getpid()}"
+        #: Bars mirrored from the bus (None: bars are off); read with each resync.
+        self.bars: BarRedis | None = None
 
     @property
     def ready(self) -> bool:
@@ -146,7 +149,10 @@ class GatewayLink:
         pipe.hgetall(keys.state)
         pipe.hmget(keys.meta, ["e", "n"])
         pipe.xrevrange(keys.ticks, count=1)
-        states, (epoch, n), last = await pipe.execute()
+        bars = self.bars
+        if bars is not None:
+            bars.queue_reads(pipe, bars.feed_index(keys.feed))
+        states, (epoch, n), last, *bar_reads = await pipe.execute()
         # The last entry names the epoch and number the hash is current to; the
         # meta (written with full entries) stands in when the stream is empty.
         at_epoch, at_n = (epoch.decode(), int(n)) if epoch and n else (None, 0)
@@ -156,9 +162,9 @@ class GatewayLink:
                 at_epoch, at_n = entry.epoch, entry.n
             except BusFormatError:
                 self.stats.bad_entries += 1
-        self.mirror.resync(
-            link, at_epoch, at_n, last[0][0] if last else b"0-0", list(states.values()), self.clock()
-        )
+        bar_rows = bars.read_rows(bar_reads) if bars is not None else None
+        last_id = last[0][0] if last else b"0-0"
+        self.mirror.resync(link, at_epoch, at_n, last_id, list(states.values()), self.clock(), bar_rows)
         self._log_unknown()
 
     def _log_unknown(self) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ticker.bus.bars import BarMirror
 from ticker.bus.codec import BusFormatError, BusRow, FeedKeys, decode_entry, decode_state, unpack_row
 from ticker.bus.stats import BusStats
 from ticker.core.ingest import Ingest
@@ -80,6 +81,8 @@ class Mirror:
         self._wall_us = wall_us
         #: The status each publisher last reported per symbol (what "live again" restores).
         self.pub_status = np.full(len(self.table), Status.PENDING, dtype=np.int8)
+        #: Bars mirrored from the publisher (None: bars are off).
+        self.bars: BarMirror | None = None
 
     # ------------------------------------------------------------ stream entries
 
@@ -113,6 +116,8 @@ class Mirror:
         if link.silent:
             self._wake(link, now)
         self._apply(link, entry.rows, now, reset=new_publisher and entry.full)
+        if entry.bars and self.bars is not None:
+            self.bars.apply(entry.bars, now)
         return EntryOutcome.APPLIED
 
     def resync(
@@ -123,9 +128,11 @@ class Mirror:
         last_id: bytes,
         states: Sequence[bytes],
         now: float,
+        bars: Sequence[object] | None = None,
     ) -> None:
         """Adopt a consistent view of the feed: its state hash, and the meta
-        and last stream id written in the same transaction."""
+        and last stream id written in the same transaction (and, with ``bars``,
+        every bar of the feed's symbols, read in it too: they replace ours)."""
         rows: list[BusRow] = []
         for raw in states:
             try:
@@ -151,6 +158,8 @@ class Mirror:
         if link.silent:
             self._wake(link, now)
         self._apply(link, rows, now, reset=new_publisher)
+        if bars is not None and self.bars is not None:
+            self.bars.replace(link.sids, bars, now)
 
     def _apply(self, link: FeedLink, rows: list[BusRow], now: float, reset: bool = False) -> None:
         """Apply rows in order. With ``reset`` (a complete state from a publisher

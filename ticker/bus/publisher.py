@@ -31,6 +31,7 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from ticker.bus.bar_redis import BarRedis
 from ticker.bus.codec import FIELD, BusRow, FeedKeys, decode_state, encode_entry, encode_states, unpack_row
 from ticker.bus.connect import Outage, RedisClient, open_redis, redis_errors
 from ticker.bus.outbound import Outbound
@@ -88,6 +89,8 @@ class BusPublisher:
         self._stopping = False
         self._errors = redis_errors()
         self._flush_errors: tuple[type[BaseException], ...] = (*self._errors, TimeoutError)
+        #: Bars built here, published beside the quotes (None: bars are off).
+        self.bars: BarRedis | None = None
 
     def request_stop(self) -> None:
         """Make :meth:`run` return at its next step (besides cancelling its task, so
@@ -188,6 +191,10 @@ class BusPublisher:
                     len(unknown),
                     ", ".join(sorted(unknown)[:10]),
                 )
+        if self.bars is not None:
+            restored = await self.bars.restore(client, now)
+            if restored:
+                log.info("resuming %d bars (and every series' seq) from Redis", restored)
 
     # ------------------------------------------------------------ run
 
@@ -212,8 +219,9 @@ class BusPublisher:
     async def _pump(self, client: RedisClient) -> None:
         outbound = self.outbound
         wake = self._wake
+        bars = self.bars.outbound if self.bars is not None else None
         while not self._stopping:
-            if not outbound.has_pending():
+            if not outbound.has_pending() and (bars is None or not bars.has_pending()):
                 wake.clear()
                 try:
                     async with asyncio.timeout(self.heartbeat_s):
@@ -222,12 +230,14 @@ class BusPublisher:
                     pass
             await self._write(client, outbound.take())
 
-    def _add_entry(self, pipe: Any, i: int, full: bool, wall: int, rows: list[BusRow]) -> None:
+    def _add_entry(
+        self, pipe: Any, i: int, full: bool, wall: int, rows: list[BusRow], bars: list[Any] | None = None
+    ) -> None:
         keys = self.keys[i]
         self.n[i] += 1
         pipe.xadd(
             keys.ticks,
-            {FIELD: encode_entry(self.epoch, self.n[i], full, wall, rows)},
+            {FIELD: encode_entry(self.epoch, self.n[i], full, wall, rows, bars)},
             maxlen=self.maxlen,
             approximate=True,
         )
@@ -251,7 +261,10 @@ class BusPublisher:
             pipe.delete(keys.state)
             if rows:
                 pipe.hset(keys.state, mapping=encode_states(rows))
-            self._add_entry(pipe, i, True, wall, rows)
+            bars, rewrite = self.bars.pending(i) if self.bars is not None else ([], False)
+            if self.bars is not None:
+                self.bars.add_rows(pipe, i, bars, rewrite=rewrite)
+            self._add_entry(pipe, i, True, wall, rows, bars)
             self._add_meta(pipe, i)
             self._last_write[i] = self.clock()
         await pipe.execute()
@@ -268,14 +281,19 @@ class BusPublisher:
         wrote = False
         renew = now - self._renewed >= self.heartbeat_s
         for i, rows in enumerate(batches):
-            if not rows:
+            bars, rewrite = self.bars.pending(i) if self.bars is not None else ([], False)
+            if self.bars is not None and (bars or rewrite):
+                self.bars.add_rows(pipe, i, bars, rewrite=rewrite)
+            if not rows and not bars:
                 if now - self._last_write[i] < self.heartbeat_s * 0.5:
                     continue
                 self._add_entry(pipe, i, False, wall, rows)  # heartbeat
             else:
-                pipe.hset(self.keys[i].state, mapping=encode_states(rows))
-                for start in range(0, len(rows), MAX_ROWS_PER_ENTRY):
-                    self._add_entry(pipe, i, False, wall, rows[start : start + MAX_ROWS_PER_ENTRY])
+                if rows:
+                    pipe.hset(self.keys[i].state, mapping=encode_states(rows))
+                for start in range(0, max(len(rows), 1), MAX_ROWS_PER_ENTRY):
+                    chunk = rows[start : start + MAX_ROWS_PER_ENTRY]
+                    self._add_entry(pipe, i, False, wall, chunk, bars if start == 0 else None)
             if renew:
                 pipe.set(self.keys[i].owner, self.epoch, px=self.lease_ms)
             self._last_write[i] = now
@@ -298,7 +316,8 @@ class BusPublisher:
         try:
             async with asyncio.timeout(within_s):
                 client = await self._connect()
-                if self.outbound.has_pending():
+                bars = self.bars.outbound if self.bars is not None else None
+                if self.outbound.has_pending() or (bars is not None and bars.has_pending()):
                     await self._write(client, self.outbound.take())
                 for keys in self.keys:
                     holder = await client.get(keys.owner)

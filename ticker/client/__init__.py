@@ -6,6 +6,7 @@ See docs/client.md. The pieces, each usable alone:
 - :class:`QuoteBook` / :class:`Quote`: the latest quote per symbol from
   protocol messages; pure, for clients on any transport.
 - :class:`Message`: what the client yields.
+- :class:`Bar` / :class:`BarStore`: bars from ``bar``/``bars`` messages, typed; pure.
 
 Rule: standalone. Imports nothing of the server side (no
 :mod:`ticker.server`, :mod:`ticker.runtime`, :mod:`ticker.bus`,
@@ -15,6 +16,7 @@ a notebook or a trading bot without the server's weight; only
 ``ticker watch`` (:mod:`~ticker.client.watch`) is built on it.
 """
 
+from ticker.client.bars import Bar, BarStore
 from ticker.client.book import Change, Quote, QuoteBook
 from ticker.client.connection import AuthError, Client, api_url, connect, fetch_symbols
 from ticker.client.messages import Message, unpack
@@ -22,6 +24,8 @@ from ticker.client.state import ConnState
 
 __all__ = [
     "AuthError",
+    "Bar",
+    "BarStore",
     "Change",
     "Client",
     "ConnState",

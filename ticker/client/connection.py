@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import aiohttp
 import orjson
 
+from ticker.client.bars import BarStore, BarWants, bar_request
 from ticker.client.book import QuoteBook
 from ticker.client.messages import Message, unpack
 from ticker.client.state import ConnectionLifecycle, ConnState, Subscriptions
@@ -67,6 +68,9 @@ class Client:
         self.url = url
         self.reconnect = reconnect
         self.book = QuoteBook()
+        #: Bars of the series followed with :meth:`subscribe_bars`.
+        self.bars = BarStore()
+        self.bar_subscriptions = BarWants()
         self.subscriptions = Subscriptions()
         self.lifecycle = ConnectionLifecycle()
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -108,6 +112,25 @@ class Client:
         if not removed:
             return None
         return await self._send({"op": "unsubscribe", "symbols": removed})
+
+    async def subscribe_bars(
+        self, symbols: str | Iterable[str], interval: str, *, history: int = 0, throttle_ms: int = 0
+    ) -> int | None:
+        """Follow the bars of ``interval`` ("1m", ...) of ``symbols``: a ``bars`` snapshot
+        with the last ``history`` closed bars and the forming one, then ``bar`` messages;
+        :attr:`bars` keeps them. Resubscribed (with the same history) after a reconnect."""
+        names = [symbols] if isinstance(symbols, str) else list(symbols)
+        added = self.bar_subscriptions.add(names, interval, history, throttle_ms)
+        return await self._send(bar_request(added, interval, history, throttle_ms)) if added else None
+
+    async def unsubscribe_bars(self, symbols: str | Iterable[str], interval: str) -> int | None:
+        names = [symbols] if isinstance(symbols, str) else list(symbols)
+        removed = self.bar_subscriptions.remove(names, interval)
+        for s in removed:
+            self.bars.forget(s, interval)
+        if not removed:
+            return None
+        return await self._send({"op": "unsubscribe", "symbols": removed, "bars": interval})
 
     async def ping(self) -> int | None:
         """Ask for a ``pong`` (it arrives in the stream with the same id)."""
@@ -224,6 +247,8 @@ class Client:
         self._pending.append(self._local("connected", attempt=self.lifecycle.opened, url=self.url))
         for symbols, throttle_ms in self.subscriptions.requests():
             await self._send_subscribe(symbols, throttle_ms)
+        for request in self.bar_subscriptions.requests():
+            await self._send(request)
 
     def _lost(self, code: int | None, reason: str) -> None:
         """The connection (or an attempt) ended: wait and retry, or close for good."""
@@ -262,7 +287,11 @@ class Client:
             change = book.apply(item)
             if change is None:
                 if kind == "error" and item.get("code") in _PERMANENT_SYMBOL_ERRORS:
-                    self.subscriptions.remove(s for s in item.get("symbols") or () if isinstance(s, str))
+                    gone = [s for s in item.get("symbols") or () if isinstance(s, str)]
+                    self.subscriptions.remove(gone)
+                    self.bar_subscriptions.drop_symbols(gone)
+                elif kind == "bar" or kind == "bars":
+                    self.bars.apply(item)
                 pending.append(Message(kind, item, now))
             else:
                 pending.append(Message(kind, item, now, change.quote, change.gap))

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from ticker.client.bars import Bar, parse_bars
 from ticker.client.book import Quote
 
 
@@ -48,6 +49,16 @@ class Message:
     def symbol(self) -> str | None:
         s = self.data.get("symbol")
         return s if isinstance(s, str) else None
+
+    @property
+    def bar(self) -> Bar | None:
+        """For a ``bar`` message: the bar, typed (None for other messages or a malformed one)."""
+        return Bar.parse(self.data) if self.type == "bar" else None
+
+    @property
+    def bars(self) -> list[Bar]:
+        """For a ``bars`` snapshot: its bars, oldest first, the forming one last."""
+        return parse_bars(self.data.get("bars") or ()) if self.type == "bars" else []
 
     @property
     def latency_s(self) -> float | None:

@@ -1,7 +1,9 @@
 """Configuration: the schema, loading a TOML file with environment overrides,
 and rendering the effective config.
 
-Rule: pure. Imports the standard library and :mod:`ticker.util` only; never
+Rule: pure. Imports the standard library, :mod:`ticker.util` and the calendar
+(:mod:`ticker.core.calendar`, standard library only: the one definition of a bar
+interval and a duration) only; never
 asyncio, aiohttp, redis, prometheus_client, and no feed implementation (feed
 option types are handed to the loader as :class:`FeedTypes` by the
 composition root, :mod:`ticker.runtime.configure`). Errors carry the key path
@@ -19,6 +21,7 @@ from ticker.config.errors import ConfigError, ConfigErrors
 from ticker.config.schema import (
     ApiKeyConfig,
     AuthConfig,
+    BarsConfig,
     Config,
     DelayConfig,
     DelayedSymbolsConfig,
@@ -39,6 +42,7 @@ from ticker.config.schema import (
 __all__ = [
     "ApiKeyConfig",
     "AuthConfig",
+    "BarsConfig",
     "Config",
     "ConfigError",
     "ConfigErrors",

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from ticker.core.calendar import CalendarError, parse_duration, parse_interval
 from ticker.util.errors import FieldError
 
 
@@ -255,6 +256,55 @@ class LogConfig:
     format: Literal["text", "json"] = "text"
 
 
+#: Closed bars kept per interval by default, as a duration of continuous trading
+#: (docs/market-data.md; equal to ticker.core.bars.DEFAULT_RETENTION_US, a test checks).
+DEFAULT_BAR_RETENTION: dict[str, str] = {
+    "1s": "1h", "1m": "7d", "5m": "30d", "15m": "60d", "1h": "180d", "4h": "2y", "1d": "10y",
+}  # fmt: skip
+DEFAULT_BAR_INTERVALS = ("1s", "1m", "5m", "15m", "1h", "4h", "1d")
+
+
+@dataclass(frozen=True, slots=True)
+class BarsConfig:
+    """``[bars]``: OHLC bars built from applied ticks (docs/market-data.md)."""
+
+    enabled: bool = True
+    #: Bar lengths: Ns or Nm with N dividing 60, Nh with N dividing 24, or 1d.
+    intervals: tuple[str, ...] = DEFAULT_BAR_INTERVALS
+    #: Price the bars are built from: bid (the FX charting convention), ask or mid.
+    source: Literal["bid", "ask", "mid"] = "bid"
+    #: Closed bars kept per interval, as a duration of trading ("1h", "7d", "2y"); an
+    #: interval not listed keeps 1000 bars, a listed one not in ``intervals`` is ignored.
+    retention: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_BAR_RETENTION))
+    #: How long after a bar's end the timer waits before closing it, so that ticks in
+    #: flight still land in it (a later one is sent as a correction).
+    close_delay_ms: int = field(default=100, metadata=_range(0, 10_000))
+    #: Most bars one request may ask for (``history`` in a subscribe, ``count`` in
+    #: ``GET /api/bars``).
+    max_history: int = field(default=5000, metadata=_range(1, 1_000_000))
+
+    def __post_init__(self) -> None:
+        if self.enabled and not self.intervals:
+            raise FieldError("intervals", "list at least one interval, or set enabled = false")
+        labels: list[str] = []
+        for i, text in enumerate(self.intervals):
+            try:
+                label = parse_interval(text).label
+            except CalendarError as exc:
+                raise FieldError("intervals", f"[{i}] {exc}") from None
+            if label in labels:
+                raise FieldError("intervals", f"[{i}] {text!r} is listed twice")
+            labels.append(label)
+        # Keys may name intervals not built (the defaults list all seven), but must be intervals.
+        for key, value in self.retention.items():
+            try:
+                if parse_interval(key).label != key:
+                    raise CalendarError(f"write it {parse_interval(key).label!r}")
+                parse_duration(value)
+            except CalendarError as exc:
+                raise FieldError(f"retention.{key}", str(exc)) from None
+
+
 @dataclass(frozen=True, slots=True)
 class OutlierConfig:
     """``outliers`` of a feed: hold price jumps until confirmed (see ticker/outliers.py)."""
@@ -376,6 +426,7 @@ class Config:
     fanout: FanoutConfig = field(default_factory=FanoutConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    bars: BarsConfig = field(default_factory=BarsConfig)
     #: Empty here; the loader fills in the default feed when a file names none.
     feeds: tuple[FeedConfig, ...] = field(default_factory=tuple)
     #: Named symbol lists clients subscribe to as ``@name``: names or glob patterns.

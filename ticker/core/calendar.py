@@ -323,6 +323,22 @@ def parse_interval(text: str) -> Interval:
     return Interval("1d", DAY_US)
 
 
+_DURATION = re.compile(r"([1-9][0-9]*)([smhdwy])")
+_DURATION_US = {"s": SECOND_US, "m": MINUTE_US, "h": HOUR_US, "d": DAY_US, "w": 7 * DAY_US,
+                "y": 365 * DAY_US}  # fmt: skip
+
+
+def parse_duration(text: str) -> int:
+    """A length of time as µs: a count and a unit ``s``, ``m``, ``h``, ``d``, ``w`` or
+    ``y`` (365 days): ``"90s"``, ``"7d"``, ``"2y"``. A CalendarError says what is allowed."""
+    m = _DURATION.fullmatch(text.strip())
+    if m is None:
+        raise CalendarError(
+            f"bad duration {text!r}: expected a count and a unit s, m, h, d, w or y (90s, 7d, 2y)"
+        )
+    return int(m.group(1)) * _DURATION_US[m.group(2)]
+
+
 DEFAULT_INTERVALS: tuple[Interval, ...] = tuple(
     parse_interval(s) for s in ("1s", "1m", "5m", "15m", "1h", "4h", "1d")
 )

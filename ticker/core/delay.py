@@ -27,9 +27,11 @@ Invariants, held by :class:`DelayLine` and :meth:`DelayLines.release` alone:
 The delayed streams live in a *shadow* :class:`~ticker.core.table.SymbolTable`
 (one row per symbol and delay, written with ``apply_mirrored``, which yields
 the exact change mask) and are hub subscribers of their own id space: the
-hub id of (symbol id ``sid``, delay index ``d``) is ``n + d * n + sid`` for a
-table of ``n`` symbols. The quote fan-out (encode once, outboxes, conflation,
-throttle) therefore serves them unchanged.
+hub id of (symbol id ``sid``, delay index ``d``) is ``base + d * n + sid`` for a
+table of ``n`` symbols, ``base`` above every id in use (the symbols', and the bar
+series' of :mod:`ticker.core.bar_fanout`), so an outbox holding quotes, bars and
+delayed streams keeps one merge slot and throttle per stream. The quote fan-out
+(encode once, outboxes, conflation, throttle) therefore serves them unchanged.
 
 What a delayed subscriber sees:
 
@@ -212,7 +214,10 @@ class DelayLines:
         delays: Sequence[int],
         *,
         interval_ms: int = 1000,
+        first_id: int | None = None,
     ) -> None:
+        """``first_id``: the first outbox id the delayed streams may use (ids from the
+        table's size up to it belong to others: bar series)."""
         if not delays or len(set(delays)) != len(delays):
             raise ValueError(f"delays must be distinct and at least one, got {list(delays)}")
         if interval_ms < 1:
@@ -226,8 +231,12 @@ class DelayLines:
         self.delays = tuple(delays)
         self._index = {d: i for i, d in enumerate(self.delays)}
         self.n = n
-        #: Hub id of the first delayed stream; hub ids below are real symbols.
-        self.base = hub.extend(n * len(self.delays))
+        #: Hub id of the first delayed stream; hub ids below are real symbols (and,
+        #: from ``n`` on, other id spaces: the hub holds no subscriber for those).
+        start = n if first_id is None else first_id
+        if start < n:
+            raise ValueError(f"the delayed streams' ids must start at or above {n}, got {start}")
+        self.base = hub.extend(start - n + n * len(self.delays)) + start - n
         rows = [(d, inst) for d in self.delays for inst in table.instruments]
         self.shadow = SymbolTable(
             Instrument(f"{i.symbol}@{d}", i.decimals, i.pip_size, i.description) for d, i in rows

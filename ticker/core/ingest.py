@@ -36,6 +36,13 @@ class Tap(Protocol):
 
     def status_changed(self, sid: int) -> None: ...
 
+
+class BarHook(Protocol):
+    """Builds bars from every applied tick (:class:`~ticker.core.bar_fanout.BarFanout`)."""
+
+    def applied(self, sid: int, now: float) -> None: ...
+
+
 class Ingest:
     def __init__(
         self,
@@ -56,6 +63,8 @@ class Ingest:
         self._reject_labels = {int(r): r.label for r in Reject}
         #: Set by the feed process to publish every change to the bus.
         self.tap: Tap | None = None
+        #: Set when bars are on where ticks are applied (not on a gateway: it mirrors bars).
+        self.bars: BarHook | None = None
         #: Delay lines (sampled by their own timer); told when a sequence starts over.
         self.delayed: DelayLines | None = None
 
@@ -142,6 +151,9 @@ class Ingest:
         tap = self.tap
         if tap is not None:
             tap.applied(sid)
+        bars = self.bars
+        if bars is not None:
+            bars.applied(sid, now)
         hub = self.hub
         if not hub.subscribers[sid]:
             return

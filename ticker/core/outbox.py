@@ -18,6 +18,12 @@ socket is free. Rules:
   so the last change is always delivered.
 * A control message about a symbol closes that symbol's merge slot and
   releases its held update first, so a status never overtakes older data.
+* Ids above the symbol ids are *latest-value series* (bar series,
+  :mod:`ticker.core.bar_fanout`): :meth:`Outbox.push_latest` replaces the
+  series' message still pending in the queue, in place, at any queue length,
+  so a series sends at most one update per frame (bytes stay bytes: the
+  frame is joined as usual); :meth:`Outbox.push_series` queues a control
+  message for a series, taking the place of a pending update it supersedes.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ class Outbox:
         "_bytes",
         "since",
         "_nslots",
+        "_latest",
     )
 
     def __init__(
@@ -84,6 +91,8 @@ class Outbox:
         #: When the queue last went from empty to non-empty (see :meth:`lag`).
         self.since = 0.0
         self._nslots = 0
+        #: Latest-value series: sid -> (queue index, payload) of its pending message.
+        self._latest: dict[int, tuple[int, bytes]] = {}
 
     # ------------------------------------------------------------ inspection
 
@@ -166,6 +175,65 @@ class Outbox:
         self._nslots += 1
         self._bytes += size
 
+    def push_latest(self, sid: int, payload: bytes, now: float) -> None:
+        """Queue ``payload``, the latest state of series ``sid``, replacing the series'
+        message still pending (at most one per series per frame, at any queue
+        length). Throttled like :meth:`push_update` (a held series is encoded
+        when released). The pending message is found where it was queued: after
+        a partial take moved it, a second one may go in the same frame, which
+        costs bytes, never order."""
+        if self._interval and sid in self._interval:
+            if sid in self.held:
+                self._stats.conflated += 1
+                return
+            if now < self._next_ok[sid]:
+                if not self.held and self._notify is not None:
+                    self._notify()  # the writer must arm its timer
+                self.held[sid] = 1
+                return
+            self._next_ok[sid] = now + self._interval[sid]
+        queue = self.queue
+        pending = self._latest.get(sid)
+        if pending is not None:
+            i, old = pending
+            if i < len(queue) and queue[i] is old:
+                queue[i] = payload
+                self._latest[sid] = (i, payload)
+                self._bytes += len(payload) - len(old)
+                self._stats.conflated += 1
+                return
+        if not queue:
+            self._wake(now)
+        self._latest[sid] = (len(queue), payload)
+        queue.append(payload)
+        self._bytes += len(payload)
+
+    def push_series(self, sid: int, payload: bytes, now: float, *, supersede: bool) -> None:
+        """Queue a control message about series ``sid`` (a closed or corrected bar).
+        With ``supersede`` (it carries the final state of what a pending update was
+        about) it takes that update's place, or drops a held one; otherwise a
+        pending update stays, and a held one is released first, so the client
+        gets every state of the series in order."""
+        queue = self.queue
+        pending = self._latest.pop(sid, None)
+        if sid in self.held:
+            if supersede:
+                del self.held[sid]
+            else:
+                self._release(sid, now)
+        if supersede and pending is not None:
+            i, old = pending
+            if i < len(queue) and queue[i] is old:
+                queue[i] = payload
+                self._bytes += len(payload) - len(old)
+                return
+        self._append(payload, now)
+
+    def set_encoder(self, encode_update: UpdateEncoder) -> None:
+        """Replace the update encoder (a connection that subscribes to bar series
+        gets one that also encodes them)."""
+        self._encode = encode_update
+
     # ------------------------------------------------------------ throttle
 
     def set_throttle(self, sid: int, interval_s: float, now: float) -> None:
@@ -199,6 +267,7 @@ class Outbox:
         self.held.pop(sid, None)
         self._interval.pop(sid, None)
         self._next_ok.pop(sid, None)
+        self._latest.pop(sid, None)
 
     # ------------------------------------------------------------ taking
 
@@ -253,6 +322,7 @@ class Outbox:
         n = len(self.queue) + len(self.held)
         self.queue.clear()
         self._merging.clear()
+        self._latest.clear()
         self.held.clear()
         self._bytes = 0
         self._nslots = 0

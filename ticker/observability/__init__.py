@@ -7,5 +7,6 @@ time; nothing below it knows it exists.
 Modules: :mod:`~ticker.observability.families` (metric families as table rows),
 :mod:`~ticker.observability.metrics` (the service's families and registry),
 :mod:`~ticker.observability.bus_metrics` (the Redis bus's families),
+:mod:`~ticker.observability.bar_metrics` (the bars' families),
 :mod:`~ticker.observability.logs` (text and JSON log formats).
 """

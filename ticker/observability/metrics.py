@@ -250,6 +250,10 @@ def make_registry(service: Service) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(BuildInfo())
     registry.register(TableCollector(SERVICE_FAMILIES, ServiceView.of(service)))
+    if service.charts is not None:
+        from ticker.observability.bar_metrics import BAR_FAMILIES
+
+        registry.register(TableCollector(BAR_FAMILIES, service.charts))
     if service.bus_stats is not None:
         from ticker.observability.bus_metrics import bus_families
 

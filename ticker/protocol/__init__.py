@@ -8,6 +8,7 @@ Modules: :mod:`~ticker.protocol.requests` (parse a client message into a
 typed :data:`~ticker.protocol.requests.Request`),
 :mod:`~ticker.protocol.session` (one connection's protocol state,
 dispatching exhaustively on the request type),
+:mod:`~ticker.protocol.bar_session` (one connection's bar subscriptions),
 :mod:`~ticker.protocol.replies` (acks, errors, pongs, warnings),
 :mod:`~ticker.protocol.errors` (the peer's fault: ``ProtocolError``),
 :mod:`~ticker.protocol.codes` (error codes, close codes, close reasons),

@@ -40,6 +40,7 @@ from typing import Any
 
 from ticker.core.delay import DelayLines
 from ticker.core.encode import QuoteEncoder
+from ticker.core.outbox import UpdateEncoder
 from ticker.core.table import SymbolTable
 from ticker.security.entitlements import Entitlements
 from ticker.util.errors import FieldError
@@ -187,6 +188,11 @@ class Catalog:
 
     def delay(self, hid: int) -> int:
         return self.source(hid)[1]
+
+    @property
+    def encode_update(self) -> UpdateEncoder:
+        """The update encoder for both id spaces (what every outbox is given)."""
+        return self._encoder.update if self.delayed is None else self.delayed.encode_update
 
     def snapshot(self, hid: int) -> bytes:
         if self.delayed is None:

@@ -26,6 +26,7 @@ class ErrorCode(enum.StrEnum):
     RATE_LIMITED = "rate_limited"
     UNAUTHENTICATED = "unauthenticated"
     AUTH_FAILED = "auth_failed"
+    UNKNOWN_INTERVAL = "unknown_interval"
 
 
 class CloseCode(enum.IntEnum):

@@ -8,7 +8,8 @@ propagate and are logged as internal errors (h11's local vs remote errors).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ticker.protocol.codes import ErrorCode
 from ticker.protocol.replies import RequestId, encode_error
@@ -25,6 +26,7 @@ class ProtocolError(Exception):
         id: RequestId = None,
         field: str | None = None,
         symbols: Sequence[str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -32,9 +34,13 @@ class ProtocolError(Exception):
         self.id = id
         self.field = field
         self.symbols = tuple(symbols) if symbols is not None else None
+        #: More fields of the error reply (``intervals`` with an unknown interval).
+        self.extra = dict(extra) if extra else None
 
     def encode(self) -> bytes:
-        return encode_error(self.code, self.message, id=self.id, field=self.field, symbols=self.symbols)
+        return encode_error(
+            self.code, self.message, id=self.id, field=self.field, symbols=self.symbols, extra=self.extra
+        )
 
 
 #: Symbols an error lists at most, in its ``symbols`` and in its message: a request may

@@ -29,6 +29,7 @@ def encode_error(
     id: RequestId = None,
     field: str | None = None,
     symbols: Iterable[str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> bytes:
     obj: dict[str, Any] = _with_id({"type": "error"}, id)
     obj["code"] = code
@@ -37,6 +38,8 @@ def encode_error(
         obj["field"] = field
     if symbols is not None:
         obj["symbols"] = list(symbols)
+    if extra:
+        obj.update(extra)
     return orjson.dumps(obj)
 
 

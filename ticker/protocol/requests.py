@@ -26,6 +26,9 @@ from ticker.security.tokens import MAX_TOKEN_LENGTH
 MAX_ID_LENGTH = 64
 MAX_SYMBOL_LENGTH = 32
 MAX_THROTTLE_MS = 60_000
+#: Intervals one request may name (``bars``), and the longest interval name.
+MAX_BAR_INTERVALS = 16
+MAX_INTERVAL_LENGTH = 8
 _MAX_SAFE_INT = 2**53
 
 
@@ -34,12 +37,17 @@ class Subscribe:
     symbols: tuple[str, ...]
     id: RequestId = None
     throttle_ms: int = 0
+    #: Bar intervals: a subscription to the symbols' bars instead of their quotes.
+    bars: tuple[str, ...] = ()
+    #: Closed bars the ``bars`` snapshot carries before the forming one.
+    history: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Unsubscribe:
     symbols: tuple[str, ...]
     id: RequestId = None
+    bars: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +88,48 @@ def _symbols(msg: dict[str, Any], id: RequestId) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _bars(msg: dict[str, Any], id: RequestId) -> tuple[str, ...]:
+    """``bars``: one interval name or a list of them (checked against the server's
+    intervals by the session); () when absent."""
+    value = msg.get("bars")
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(items, list)
+        or not 0 < len(items) <= MAX_BAR_INTERVALS
+        or not all(isinstance(v, str) and 0 < len(v) <= MAX_INTERVAL_LENGTH for v in items)
+    ):
+        raise _bad(
+            f"field 'bars' must be an interval such as \"1m\", or a list of 1 to {MAX_BAR_INTERVALS}",
+            id,
+            "bars",
+        )
+    return tuple(dict.fromkeys(items))
+
+
+def _history(msg: dict[str, Any], id: RequestId, bars: tuple[str, ...]) -> int:
+    value = msg.get("history")
+    if value is None:
+        return 0
+    if not bars:
+        raise _bad("field 'history' needs 'bars' (the interval whose bars to send)", id, "history")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _MAX_SAFE_INT:
+        raise _bad("field 'history' must be a non-negative integer", id, "history")
+    return value
+
+
 def _parse_subscribe(msg: dict[str, Any], id: RequestId) -> Subscribe:
     symbols = _symbols(msg, id)
     throttle = msg.get("throttle_ms", 0)
     if isinstance(throttle, bool) or not isinstance(throttle, int) or not 0 <= throttle <= MAX_THROTTLE_MS:
         raise _bad(f"field 'throttle_ms' must be an integer from 0 to {MAX_THROTTLE_MS}", id, "throttle_ms")
-    return Subscribe(symbols, id, throttle)
+    bars = _bars(msg, id)
+    return Subscribe(symbols, id, throttle, bars, _history(msg, id, bars))
 
 
 def _parse_unsubscribe(msg: dict[str, Any], id: RequestId) -> Unsubscribe:
-    return Unsubscribe(_symbols(msg, id), id)
+    return Unsubscribe(_symbols(msg, id), id, _bars(msg, id))
 
 
 def _parse_ping(msg: dict[str, Any], id: RequestId) -> Ping:

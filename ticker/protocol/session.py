@@ -24,12 +24,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import assert_never
 
+from ticker.core.bar_fanout import BarFanout
 from ticker.core.encode import QuoteEncoder
 from ticker.core.hub import Hub
 from ticker.core.outbox import Outbox
 from ticker.core.stats import FanoutStats
 from ticker.core.table import SymbolTable
 from ticker.core.usage import ENTITLEMENT, ConnectionUsage
+from ticker.protocol.bar_session import BarSubscriptions
 from ticker.protocol.catalog import Catalog, Selection, is_group, is_pattern
 from ticker.protocol.codes import Close, CloseCode, CloseReason, ErrorCode
 from ticker.protocol.errors import ProtocolError, listed
@@ -56,7 +58,7 @@ def _symbols_error(code: ErrorCode, what: str, names: list[str], id: RequestId, 
 class Session:
     __slots__ = (
         "table", "hub", "encoder", "outbox", "stats", "max_symbols", "access", "rate",
-        "_wall", "subscriptions", "closed", "ending", "catalog", "usage",
+        "_wall", "subscriptions", "closed", "ending", "bars", "_bar_source", "catalog", "usage",
     )  # fmt: skip
 
     def __init__(
@@ -71,6 +73,8 @@ class Session:
         access: Access | None = None,
         rate: InboundRate | None = None,
         wall_clock: Callable[[], int] = wall_us,
+        bars: BarFanout | None = None,
+        max_history: int = 0,
         catalog: Catalog | None = None,
         usage: ConnectionUsage | None = None,
     ) -> None:
@@ -88,6 +92,9 @@ class Session:
         self.closed = False
         #: Set once the session has decided the connection must end.
         self.ending: Close | None = None
+        #: Bar series followed (made on the first request about bars).
+        self.bars: BarSubscriptions | None = None
+        self._bar_source = (bars, max_history)
         #: Names -> hub ids (patterns, groups, delayed streams).
         self.catalog = catalog if catalog is not None else Catalog(table, encoder)
         self.usage = usage
@@ -216,18 +223,6 @@ class Session:
 
     # ------------------------------------------------------------ requests
 
-    def _resolve(self, names: Iterable[str]) -> tuple[list[int], list[str]]:
-        ids = self.table.ids
-        known: list[int] = []
-        unknown: list[str] = []
-        for name in names:
-            sid = ids.get(name)
-            if sid is None:
-                unknown.append(name)
-            else:
-                known.append(sid)
-        return known, unknown
-
     def _select(self, names: tuple[str, ...], id: RequestId) -> Selection:
         try:
             return self.catalog.select(names, self.access.entitlements)
@@ -235,6 +230,8 @@ class Session:
             raise ProtocolError(ErrorCode.BAD_REQUEST, str(exc), id=id, field="symbols") from None
 
     def _subscribe(self, req: Subscribe, now: float) -> None:
+        if req.bars:
+            return self._subscribe_bars(req, now)
         if len(req.symbols) > self.max_symbols:  # by count, before any lookup
             raise ProtocolError(
                 ErrorCode.TOO_MANY_SYMBOLS,
@@ -284,6 +281,32 @@ class Session:
             if usage is not None:
                 usage.subscribed(sid, len(snapshot))
 
+    def _bar_subscriptions(self) -> BarSubscriptions:
+        if self.bars is None:
+            fanout, max_history = self._bar_source
+            self.bars = BarSubscriptions(
+                fanout, self.outbox, self.catalog.encode_update, max_series=self.max_symbols,
+                max_history=max_history,
+            )
+        return self.bars
+
+    def _subscribe_bars(self, req: Subscribe, now: float) -> None:
+        """``subscribe`` with ``bars``: the symbols' bar series (docs/protocol.md, Bars).
+        Names, patterns and groups resolve as for quotes; bars are real time only, so
+        a symbol the identity sees delayed gets no bars (``not_entitled``, saying so)."""
+        sel = self._select(req.symbols, req.id)
+        catalog = self.catalog
+        live = [hid for hid in sel.ids if not catalog.delay(hid)]
+        delayed = [catalog.name(hid) for hid in sel.ids if catalog.delay(hid)]
+        self._bar_subscriptions().subscribe(req.id, live, req.bars, req.history, req.throttle_ms, now)
+        if sel.unknown:
+            self.error(self._unknown(sel.unknown, req.id, "subscribed"), now)
+        if sel.denied:
+            self.error(self._not_entitled(sel.denied, req.id, "the others were subscribed"), now)
+        if delayed:
+            rest = "bars are real time only and these are delayed for you; the others were subscribed"
+            self.error(self._not_entitled(delayed, req.id, rest), now)
+
     def _ping(self, req: Ping, now: float) -> None:
         self.outbox.push(encode_pong(req.id, self._wall()), now)
 
@@ -320,6 +343,9 @@ class Session:
             self._drop([old], ENTITLEMENT)
             self.outbox.push(self._subscribed(req.id, [to], throttle_ms), now)
             self._add([to], throttle_ms, now)
+        gone = self.bars.drop_unentitled(req.id, identity.entitlements.allows, now) if self.bars else []
+        if gone:
+            self.error(self._not_entitled(gone, req.id, "their bars were unsubscribed"), now)
         return None
 
     def _drop(self, sids: Iterable[int], reason: str = "unsubscribed") -> None:
@@ -332,6 +358,12 @@ class Session:
                     usage.unsubscribed(sid, reason)
 
     def _unsubscribe(self, req: Unsubscribe, now: float) -> None:
+        if req.bars:
+            found, unknown = self.catalog.expand(req.symbols)
+            self._bar_subscriptions().unsubscribe(req.id, [sid for sid, _ in found], req.bars, now)
+            if unknown:
+                self.error(self._unknown(unknown, req.id, "unsubscribed"), now)
+            return
         try:
             known, unknown = self.catalog.held(req.symbols, self.subscriptions)
         except ValueError as exc:  # too many patterns
@@ -370,3 +402,5 @@ class Session:
         self.subscriptions.clear()
         if self.usage is not None:
             self.usage.closed()
+        if self.bars is not None:
+            self.bars.close()

@@ -102,14 +102,19 @@ class Licensing:
         serves_clients: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], int] = wall_us,
+        first_id: int | None = None,
     ) -> None:
+        """``first_id``: the first outbox id free for the delayed streams (after the bar
+        series' ids)."""
         self.config = config
         self._wall = wall
         self._clock = clock
         self.delays = offered_delays(config.auth, config.delay.delays_s) if config.auth.enabled else ()
         self.delayed: DelayLines | None = None
         if self.delays and serves_clients:
-            self.delayed = DelayLines(table, hub, encoder, self.delays, interval_ms=config.delay.interval_ms)
+            self.delayed = DelayLines(
+                table, hub, encoder, self.delays, interval_ms=config.delay.interval_ms, first_id=first_id
+            )
         try:
             self.catalog = Catalog(table, encoder, config.groups, self.delayed)
         except FieldError as exc:

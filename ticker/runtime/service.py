@@ -40,6 +40,7 @@ from ticker.core.stats import FanoutStats, FeedStats
 from ticker.core.table import SymbolTable
 from ticker.protocol.session import Session
 from ticker.runtime.assemble import backups, build_feeds, collect_instruments
+from ticker.runtime.charts import Charts
 from ticker.runtime.licensing import Licensing
 from ticker.security.access import Access
 from ticker.security.admission import Admission, Admitted
@@ -91,10 +92,17 @@ class Service:
         self.hub = Hub(len(self.table))
         self.encoder = QuoteEncoder(self.table)
         self.ingest = Ingest(self.table, self.hub, self.encoder, clock=clock, observe=config.metrics.enabled)
+        #: Bars (None with [bars] enabled = false); a gateway mirrors them from the bus.
+        self.charts: Charts | None = None
+        if config.bars.enabled:
+            self.charts = Charts(config.bars, self.table, self.feeds, self.feed_of, clock=clock)
+        if self.charts is not None and self.role is not Role.GATEWAY:
+            self.ingest.bars = self.charts.fanout
         #: Delayed streams, symbol groups and usage records (licensed data).
+        bar_ids = len(self.charts.fanout.series) if self.charts is not None else 0
         self.licensing = Licensing(
             config, self.table, self.hub, self.encoder, serves_clients=self.role is not Role.FEED,
-            clock=clock, wall=wall,
+            clock=clock, wall=wall, first_id=len(self.table) + bar_ids,
         )  # fmt: skip
         self.ingest.delayed = self.licensing.delayed
         self.fanout_stats = FanoutStats()
@@ -170,6 +178,17 @@ class Service:
         )
         outbound.notify = self.publisher.notify
         self.ingest.tap = outbound
+        if self.charts is not None:  # bars are built here and published beside the quotes
+            from ticker.bus.bar_redis import BarRedis
+            from ticker.bus.bars import BarOutbound
+
+            fanout = self.charts.fanout
+            bar_outbound = BarOutbound(fanout, feed_of_sid, len(self.feeds))
+            bar_outbound.notify = self.publisher.notify
+            fanout.sink = bar_outbound
+            names = [f.name for f in self.feeds]
+            prefix = self.config.bus_prefix
+            self.publisher.bars = BarRedis(prefix, names, self._feed_sids(), fanout, bar_outbound)
 
     def _build_gateway(self) -> None:
         from ticker.bus.codec import FeedKeys
@@ -186,6 +205,13 @@ class Service:
         self.gateway = GatewayLink(
             self.config.bus, self.config.bus_prefix, mirror, self.bus_stats, clock=self.clock
         )
+        if self.charts is not None:  # bars come from the feed process, history included
+            from ticker.bus.bar_redis import BarRedis
+
+            names = [f.name for f in self.feeds]
+            bars = BarRedis(self.config.bus_prefix, names, self._feed_sids(), self.charts.fanout)
+            self.gateway.bars = bars
+            mirror.bars = bars.mirror
 
     # ------------------------------------------------------------ lifecycle
 
@@ -200,6 +226,8 @@ class Service:
             self._spawn(self.gateway.run(), "bus-gateway")
             if not await self.gateway.wait_synced(FIRST_SYNC_WAIT_S):
                 log.warning("Redis not reachable yet; serving stale data until it is")
+        if self.charts is not None and self.role is not Role.GATEWAY:
+            self.charts.start()
         if self.role is not Role.GATEWAY:
             self.runner.start()
         self.licensing.start()
@@ -226,6 +254,8 @@ class Service:
                 await self.runner.stop()
         except TimeoutError:
             log.error("feeds did not stop in time; stopping anyway")
+        if self.charts is not None:
+            self.charts.stop()
         for link in (self.publisher, self.gateway):
             if link is not None:
                 link.request_stop()
@@ -345,6 +375,8 @@ class Service:
             max_symbols=lim.max_symbols_per_connection,
             access=access,
             rate=rate,
+            bars=self.charts.fanout if self.charts is not None else None,
+            max_history=self.config.bars.max_history,
             catalog=self.licensing.catalog,
             usage=self.licensing.connection_usage(access, admitted.ip if admitted else ""),
         )

@@ -10,6 +10,7 @@ Modules: :mod:`~ticker.server.app` (routes, background tasks, shutdown),
 where a frame is written), :mod:`~ticker.server.flusher` (one write pass
 per loop iteration), :mod:`~ticker.server.clients` (the connection set, its
 sweep and close-all), :mod:`~ticker.server.http_api` (REST endpoints),
+:mod:`~ticker.server.bars_api` (``GET /api/bars``),
 :mod:`~ticker.server.web_ui` and ``web/`` (the quote board),
 :mod:`~ticker.server.listener` (sockets, handshake deadlines, signals),
 :mod:`~ticker.server.tls`, :mod:`~ticker.server.workers` (``--workers``),

@@ -22,7 +22,7 @@ from ticker.observability.metrics import make_registry
 from ticker.runtime.service import Service
 from ticker.security.cors import CorsPolicy
 from ticker.security.limits import Refusal
-from ticker.server import http_api, web_ui
+from ticker.server import bars_api, http_api, web_ui
 from ticker.server.clients import Clients
 from ticker.server.connection import Connection
 from ticker.server.cors import cors_middleware
@@ -141,6 +141,7 @@ def make_app(config: Config, service: Service | None = None) -> web.Application:
     app.router.add_get("/readyz", http_api.readyz)
     app.router.add_get("/api/symbols", http_api.symbols)
     app.router.add_get("/api/snapshot", http_api.snapshot)
+    app.router.add_get("/api/bars", bars_api.bars)
     app.middlewares.append(cors_middleware(CorsPolicy(service.admission.origins)))  # /api/* only
     web_ui.add_routes(app, config.server.ws_path)
     if config.metrics.enabled:

@@ -27,6 +27,13 @@ ASSETS = {
     "board.css": "text/css",
     "favicon.svg": "image/svg+xml",
 }
+#: The candle chart and the charting library it imports (vendored: web/vendor/README.md).
+CHART_ASSETS = {
+    "chart.js": "text/javascript",
+    "chart.css": "text/css",
+    "vendor/lightweight-charts.mjs": "text/javascript",
+    "vendor/LICENSE-lightweight-charts.txt": "text/plain",
+}
 _WS_META = '<meta name="ticker-ws-path" content="/ws">'
 _HEADERS = {
     "Cache-Control": "no-cache",
@@ -64,7 +71,7 @@ def load_assets(ws_path: str) -> dict[str, Asset]:
         raise RuntimeError(f"ticker/server/web/index.html lacks {_WS_META}")
     page = page.replace(_WS_META, f'<meta name="ticker-ws-path" content="{html.escape(ws_path)}">')
     assets = {"": Asset.of(page.encode(), "text/html")}
-    for name, content_type in ASSETS.items():
+    for name, content_type in {**ASSETS, **CHART_ASSETS}.items():
         assets[name] = Asset.of((files / name).read_bytes(), content_type)
     for module in (files / "sdk").iterdir():
         if module.name.endswith(".js"):
@@ -86,16 +93,10 @@ def add_routes(app: web.Application, ws_path: str) -> None:
             raise web.HTTPNotFound(text="no such file\n")
         return found.response(request)
 
-    async def sdk_module(request: web.Request) -> web.Response:
-        found = assets.get("sdk/" + request.match_info["name"])
-        if found is None:
-            raise web.HTTPNotFound(text="no such file\n")
-        return found.response(request)
-
     async def favicon(request: web.Request) -> web.Response:
         return assets["favicon.svg"].response(request)
 
     app.router.add_get("/", page)
     app.router.add_get("/favicon.ico", favicon)  # what browsers ask for without a <link rel="icon">
-    app.router.add_get("/ui/sdk/{name}", sdk_module)
-    app.router.add_get("/ui/{name}", asset)
+    # /ui/board.js, /ui/sdk/index.js, /ui/vendor/...: one level of folder at most, no "..".
+    app.router.add_get("/ui/{name:[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)?}", asset)

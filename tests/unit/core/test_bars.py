@@ -399,3 +399,51 @@ def test_bars_from_random_ticks_equal_a_batch_reference_whatever_the_arrival_ord
             if e.series == i:
                 final[e.bar.start] = e.bar
         assert sorted(final.values(), key=lambda b: b.start) == series.history(10_000)
+
+
+# ------------------------------------------------- seq of the forming bar, adoption
+
+
+def test_a_correction_does_not_renumber_the_forming_bar() -> None:
+    bars = make()
+    bars.on_tick(T0 + 10 * S, 1.10, 1.2)
+    assert [e.bar.seq for e in bars.close_due(T0 + MINUTE_US)] == [2]
+    bars.on_tick(T0 + 61 * S, 1.12, 1.2)
+    forming = bars.series[0].forming()
+    assert forming is not None and forming.seq == 3
+    bars.on_tick(T0 + 59 * S, 1.13, 1.2)  # late: corrects minute 0 with seq 4
+    bars.on_tick(T0 + 58 * S, 1.14, 1.2)  # and again: seq 5
+    assert [e.bar.seq for e in bars.take_events()] == [4, 5]
+    series = bars.series[0]
+    assert series.forming().seq == 3 and series.seq == 5  # type: ignore[union-attr]
+    bars.on_tick(T0 + 62 * S, 1.15, 1.2)  # the forming bar changes: the next seq
+    assert series.forming().seq == 6  # type: ignore[union-attr]
+
+
+def test_adopted_bars_restore_a_series_that_goes_on_building() -> None:
+    built = make()
+    for dt, bid in [(10, 1.1), (20, 1.2), (70, 1.3), (80, 1.25)]:
+        built.on_tick(T0 + dt * S, bid, bid + 0.0001)
+    built.take_events()
+    source = built.series[0]
+    restored = make()
+    series = restored.series[0]
+    for bar in source.history(10):  # what a restart would load back
+        first, last = source.record(bar)
+        assert series.adopt(bar, first, last)
+    assert series.history(10) == source.history(10) and series.seq == source.seq
+    # A late tick into the restored closed minute lands by time, as it would have.
+    restored.on_tick(T0 + 15 * S, 1.0, 1.1)
+    built.on_tick(T0 + 15 * S, 1.0, 1.1)
+    assert restored.take_events() == built.take_events()
+    restored.on_tick(T0 + 90 * S, 1.4, 1.5)
+    built.on_tick(T0 + 90 * S, 1.4, 1.5)
+    assert series.history(10) == source.history(10)
+
+
+def test_ring_find_searches_both_segments_of_a_wrapped_ring() -> None:
+    ring = BarRing(5, initial=5)
+    for s in range(10, 80, 10):  # holds 30..70, physically [60, 70, 30, 40, 50]
+        ring.append(_rec(s))
+    assert [ring.find(s) for s in (30, 50, 60, 70)] == [0, 2, 3, 4]
+    assert ring.find(55) == -4 and ring.find(5) == -1 and ring.find(75) == -6

@@ -419,3 +419,13 @@ def test_cached_answers_equal_a_fresh_calendar_and_an_independent_reference(
         assert nxt is not None and nxt > ts
         assert cached.is_open(nxt) != cached.is_open(ts)
         assert cached.is_open(nxt - 1) == cached.is_open(ts)
+
+
+def test_durations() -> None:
+    from ticker.core.calendar import parse_duration
+
+    assert parse_duration("90s") == 90 * 1_000_000
+    assert parse_duration(" 7d") == 7 * DAY_US
+    assert parse_duration("2y") == 730 * DAY_US
+    with pytest.raises(CalendarError, match="unit s, m, h, d, w or y"):
+        parse_duration("7 days")

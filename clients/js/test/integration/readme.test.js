@@ -48,7 +48,7 @@ test("the README's browser example prints merged quotes at the symbols' decimals
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (err += d));
   try {
-    for (let i = 0; i < 100 && (out.match(/^USDJPY /gm) ?? []).length < 5; i++) await sleep(100);
+    for (let i = 0; i < 150 && (out.match(/^(EURUSD|USDJPY) /gm) ?? []).length < 12; i++) await sleep(100);
   } finally {
     child.kill("SIGTERM");
   }
