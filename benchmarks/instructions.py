@@ -12,8 +12,11 @@ on the hot path; each new capability adds one (the budget is +10% per delivered
 message, docs/benchmarks.md). A variant may return a function that is handed the
 outboxes once they exist (to subscribe them to more than quotes, or replace some:
 delayed entitlements) and may return a step run after each batch with its market
-time (a timer of the variant's). Deliveries are counted, not assumed: the messages
-the outboxes hand out.
+time (a timer of the variant's). Deliveries are the quote updates pushed into
+outboxes, counted (the hub's per-stream counters times each stream's subscribers:
+subscriptions are fixed and nothing conflates here), not assumed, so a variant in
+which some outboxes get fewer updates (delayed streams) is measured per update it
+actually delivers; status and bar messages are not counted.
 
     python -m benchmarks.instructions [variant ...]
 """
@@ -73,7 +76,7 @@ def _workload(variant: str) -> Callable[[], int]:
                 step(start_us + (n + 1) * 5_000)
             for box in boxes:
                 box.take_frame()
-        return stats.messages_sent
+        return sum(n * len(subs) for n, subs in zip(hub.published, hub.subscribers, strict=True))
 
     return run
 

@@ -211,6 +211,7 @@ async def test_a_usage_report_equals_the_hand_computed_minutes(
             await ack(a, {"op": "subscribe", "symbols": ["EURUSD", "XAUUSD"]})  # 00:00
             wall.minutes(1)
             await ack(b, {"op": "subscribe", "symbols": ["@majors"]})  # 00:01
+            await ack(b, {"op": "subscribe", "symbols": ["EURUSD"], "bars": ["1m"]})  # a chart, also 00:01
             wall.minutes(9)
             await ack(a, {"op": "unsubscribe", "symbols": ["XAU*"]})  # 00:10
             wall.minutes(5)
@@ -223,28 +224,31 @@ async def test_a_usage_report_equals_the_hand_computed_minutes(
         await srv_cm.__aexit__(None, None, None)
 
     lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
-    reasons = {(r["identity"], r["symbol"]): r["reason"] for r in lines}
+    reasons = {(r["identity"], r["symbol"], r["kind"]): r["reason"] for r in lines}
     assert reasons == {
-        ("key:retail", "EURUSD"): "shutdown", ("key:retail", "XAUUSD"): "unsubscribed",
-        ("key:desk", "EURUSD"): "closed", ("key:desk", "GBPUSD"): "closed", ("key:desk", "USDJPY"): "closed",
+        ("key:retail", "EURUSD", "quotes"): "shutdown", ("key:retail", "XAUUSD", "quotes"): "unsubscribed",
+        ("key:desk", "EURUSD", "quotes"): "closed", ("key:desk", "GBPUSD", "quotes"): "closed",
+        ("key:desk", "USDJPY", "quotes"): "closed", ("key:desk", "EURUSD", "bars:1m"): "closed",
     }  # fmt: skip
     window = ["--from", iso(t0 - 3600 * S), "--to", iso(t0 + 3600 * S), "--file", str(path)]
     rows = report(capsys, *window)
-    assert rows[0][:5] == ["identity", "symbol", "delay_s", "minutes", "subscription_minutes"]
-    assert [r[:4] for r in rows[1:]] == [
-        ["key:desk", "EURUSD", "0", "14.00"],
-        ["key:desk", "GBPUSD", "0", "14.00"],
-        ["key:desk", "USDJPY", "0", "14.00"],
-        ["key:retail", "EURUSD", "0", "30.00"],
-        ["key:retail", "XAUUSD", str(DELAY), "10.00"],
+    assert rows[0][:6] == ["identity", "symbol", "kind", "delay_s", "minutes", "subscription_minutes"]
+    assert [r[:5] for r in rows[1:]] == [
+        ["key:desk", "EURUSD", "bars:1m", "0", "14.00"],
+        ["key:desk", "EURUSD", "quotes", "0", "14.00"],
+        ["key:desk", "GBPUSD", "quotes", "0", "14.00"],
+        ["key:desk", "USDJPY", "quotes", "0", "14.00"],
+        ["key:retail", "EURUSD", "quotes", "0", "30.00"],
+        ["key:retail", "XAUUSD", "quotes", str(DELAY), "10.00"],
     ]
     by_identity = report(capsys, *window[:4], "--file", str(path), "--by", "identity")
-    assert [r[:3] for r in by_identity[1:]] == [
-        ["key:desk", "0", "42.00"], ["key:retail", "0", "30.00"], ["key:retail", str(DELAY), "10.00"],
+    assert [r[:4] for r in by_identity[1:]] == [
+        ["key:desk", "bars:1m", "0", "14.00"], ["key:desk", "quotes", "0", "42.00"],
+        ["key:retail", "quotes", "0", "30.00"], ["key:retail", "quotes", str(DELAY), "10.00"],
     ]  # fmt: skip
     # A window that cuts the intervals: 00:05 to 00:12.
     cut = report(capsys, "--from", iso(t0 + 5 * 60 * S), "--to", iso(t0 + 12 * 60 * S), "--file", str(path))
-    assert [r[3] for r in cut[1:]] == ["7.00", "7.00", "7.00", "7.00", "5.00"]
+    assert [r[4] for r in cut[1:]] == ["7.00", "7.00", "7.00", "7.00", "7.00", "5.00"]
 
 
 async def test_one_timer_per_service_releases_the_lines_and_stops_with_it() -> None:

@@ -115,6 +115,7 @@ rate = 200.0
     # The config names the file; the report reads its rotated copies too.
     window = ["--from", iso(a0[0] - 60 * S), "--to", iso(gone + 60 * S)]
     rows = usage_report("--config", str(tmp_path / "ticker.toml"), *window)
+    assert {r["kind"] for r in rows} == {"quotes"}
     got = {(r["identity"], r["symbol"], r["delay_s"]): float(r["minutes"]) for r in rows}
     # Each interval started between sending the subscribe and its ack, and ended between
     # the kill (or SIGTERM) and the process's exit: the report must fall in those bounds.

@@ -7,10 +7,11 @@ no longer covers it, the connection closing, the server shutting down) it
 becomes one record::
 
     {"conn":"gw1:4711:17","identity":"key:desk","ip":"10.0.0.7","symbol":"XAUUSD",
-     "delay_s":900,"start":1764081234567123,"end":1764081534567123,
+     "kind":"quotes","delay_s":900,"start":1764081234567123,"end":1764081534567123,
      "updates":301,"bytes":38528,"snapshots":1,"reason":"closed"}
 
-``start`` and ``end`` are UTC µs; ``delay_s`` is 0 for real time. Every
+``start`` and ``end`` are UTC µs; ``delay_s`` is 0 for real time; ``kind`` is
+``quotes`` or, for a bar series (``subscribe`` with ``bars``), ``bars:<interval>``. Every
 ``checkpoint_s`` the :class:`UsageLedger` also writes each open interval up to
 now (reason ``checkpoint``) and lets it go on from there, so a long
 subscription is a chain of records whose minutes add up, and a crash loses at
@@ -19,8 +20,9 @@ most one checkpoint period of any subscription, plus records not yet written
 
 What is exact and what is not:
 
-* ``start``, ``end``, ``symbol``, ``delay_s``, ``identity`` and ``snapshots``
-  are exact.
+* ``start``, ``end``, ``symbol``, ``kind``, ``delay_s``, ``identity`` and
+  ``snapshots`` are exact (a bar series' snapshots and updates are not counted:
+  0, its minutes are exact).
 * ``updates`` and ``bytes`` count what was *published* on the subscribed
   stream while the interval was open (the hub counts them once per update,
   not per subscriber, so counting costs the fan-out two integer additions per
@@ -52,7 +54,10 @@ CHECKPOINT = "checkpoint"
 SHUTDOWN = "shutdown"
 SNAPSHOT = "snapshot"
 
-#: (updates, bytes) published so far on a hub id's stream.
+#: What an interval is of: a symbol's quotes, or a bar series (``bars:1m``).
+QUOTES = "quotes"
+
+#: (updates, bytes) published so far on a hub id's stream (-1: none counted).
 Counters = Callable[[int], tuple[int, int]]
 
 
@@ -60,12 +65,13 @@ class Interval:
     """One subscription, open from ``start`` (mutable: checkpoints move it on)."""
 
     __slots__ = ("conn", "identity", "ip", "symbol", "delay_s", "hid", "start", "updates0", "bytes0",
-                 "snapshots", "snapshot_bytes", "open")  # fmt: skip
+                 "snapshots", "snapshot_bytes", "open", "kind")  # fmt: skip
 
     def __init__(
         self, conn: str, identity: str, ip: str, symbol: str, delay_s: int, hid: int, start: int,
-        counters: tuple[int, int],
+        counters: tuple[int, int], kind: str = QUOTES,
     ) -> None:  # fmt: skip
+        self.kind = kind
         self.conn = conn
         self.identity = identity
         self.ip = ip
@@ -110,11 +116,16 @@ class UsageLedger:
         return len(self._open)
 
     def open(
-        self, conn: str, identity: str, ip: str, symbol: str, delay_s: int, hid: int, now_us: int
-    ) -> Interval:
-        interval = Interval(conn, identity, ip, symbol, delay_s, hid, now_us, self._counters(hid))
+        self, conn: str, identity: str, ip: str, symbol: str, delay_s: int, hid: int, now_us: int,
+        kind: str = QUOTES,
+    ) -> Interval:  # fmt: skip
+        """Open an interval; ``hid`` -1: nothing is counted for it (a bar series)."""
+        interval = Interval(conn, identity, ip, symbol, delay_s, hid, now_us, self._count(hid), kind)
         self._open[interval] = None
         return interval
+
+    def _count(self, hid: int) -> tuple[int, int]:
+        return (0, 0) if hid < 0 else self._counters(hid)
 
     def close(self, interval: Interval, now_us: int, reason: str) -> None:
         """End an interval (idempotent: a second close does nothing)."""
@@ -129,8 +140,9 @@ class UsageLedger:
     ) -> None:
         """A snapshot served outside a subscription (``/api/snapshot``): a record of no length."""
         self._append({
-            "conn": conn, "identity": identity, "ip": ip, "symbol": symbol, "delay_s": delay_s,
-            "start": now_us, "end": now_us, "updates": 0, "bytes": nbytes, "snapshots": 1, "reason": SNAPSHOT,
+            "conn": conn, "identity": identity, "ip": ip, "symbol": symbol, "kind": QUOTES,
+            "delay_s": delay_s, "start": now_us, "end": now_us, "updates": 0, "bytes": nbytes,
+            "snapshots": 1, "reason": SNAPSHOT,
         })  # fmt: skip
 
     def checkpoint(self, now_us: int, *, force: bool = False) -> int:
@@ -146,7 +158,7 @@ class UsageLedger:
             if now_us > interval.start:
                 self._emit(interval, now_us, CHECKPOINT)
                 interval.start = now_us
-                interval.updates0, interval.bytes0 = self._counters(interval.hid)
+                interval.updates0, interval.bytes0 = self._count(interval.hid)
                 interval.snapshots = interval.snapshot_bytes = 0
                 n += 1
         return n
@@ -165,9 +177,10 @@ class UsageLedger:
         return out
 
     def _emit(self, i: Interval, now_us: int, reason: str) -> None:
-        updates, nbytes = self._counters(i.hid)
+        updates, nbytes = self._count(i.hid)
         self._append({
-            "conn": i.conn, "identity": i.identity, "ip": i.ip, "symbol": i.symbol, "delay_s": i.delay_s,
+            "conn": i.conn, "identity": i.identity, "ip": i.ip, "symbol": i.symbol, "kind": i.kind,
+            "delay_s": i.delay_s,
             "start": i.start, "end": max(now_us, i.start), "updates": updates - i.updates0,
             "bytes": nbytes - i.bytes0 + i.snapshot_bytes, "snapshots": i.snapshots, "reason": reason,
         })  # fmt: skip
@@ -211,6 +224,14 @@ class ConnectionUsage:
             self.intervals[hid] = interval
         interval.snapshots += 1
         interval.snapshot_bytes += snapshot_bytes
+
+    def bars_subscribed(self, series_id: int, symbol: str, interval: str) -> None:
+        """A bar series (its outbox id) was subscribed: real time, nothing counted."""
+        if series_id not in self.intervals:
+            ledger = self.ledger
+            self.intervals[series_id] = ledger.open(
+                self.conn, self._identity(), self.ip, symbol, 0, -1, ledger.wall(), f"bars:{interval}"
+            )
 
     def unsubscribed(self, hid: int, reason: str = UNSUBSCRIBED) -> None:
         interval = self.intervals.pop(hid, None)

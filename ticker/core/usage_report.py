@@ -1,7 +1,8 @@
 """Summing usage records (:mod:`ticker.core.usage`) over a time window: ``ticker usage-report``.
 
 Every record is clipped to the window ``[start, end)`` first. Then, per row
-(identity × symbol × delay by default; ``by="identity"`` or ``by="symbol"``
+(identity × symbol × kind × delay by default, ``kind`` being ``quotes`` or a bar
+series ``bars:1m``; ``by="identity"`` or ``by="symbol"``
 sums those rows further):
 
 * ``minutes``: how long the identity could see the symbol: the *union* of its
@@ -16,7 +17,8 @@ sums those rows further):
 
 With ``by="identity"`` the minutes are symbol-minutes (the sum over the
 identity's symbols); with ``by="symbol"``, identity-minutes. Real time
-(``delay_s`` 0) and each delay stay separate rows: they are licensed apart.
+(``delay_s`` 0), each delay and each kind stay separate rows: they are licensed
+apart.
 
 Pure: records in, rows out; :func:`render_table` and :func:`render_csv` format them.
 """
@@ -49,6 +51,7 @@ class _Acc:
 class Row:
     identity: str
     symbol: str
+    kind: str
     delay_s: int
     minutes: float
     subscription_minutes: float
@@ -82,7 +85,7 @@ class Report:
             raise ValueError("the window's end must be after its start")
         self.start_us = start_us
         self.end_us = end_us
-        self._acc: dict[tuple[str, str, int], _Acc] = {}
+        self._acc: dict[tuple[str, str, str, int], _Acc] = {}
         #: Lines that were not usage records (counted, not fatal).
         self.bad = 0
 
@@ -114,7 +117,7 @@ class Report:
             return
         else:
             share = (hi - lo) / length
-        key = (str(r["identity"]), str(r["symbol"]), int(r["delay_s"]))
+        key = (str(r["identity"]), str(r["symbol"]), str(r.get("kind", "quotes")), int(r["delay_s"]))
         acc = self._acc.get(key)
         if acc is None:
             acc = self._acc[key] = _Acc()
@@ -127,11 +130,12 @@ class Report:
 
     def rows(self, by: By = "identity_symbol") -> list[Row]:
         """Rows sorted by their key."""
-        out: dict[tuple[str, str, int], list[Any]] = {}
-        for (identity, symbol, delay), acc in self._acc.items():
+        out: dict[tuple[str, str, str, int], list[Any]] = {}
+        for (identity, symbol, kind, delay), acc in self._acc.items():
             key = (
                 identity if by != "symbol" else "",
                 symbol if by != "identity" else "",
+                kind,
                 delay,
             )
             row = out.setdefault(key, [0, 0, 0, 0.0, 0.0, 0])
@@ -142,20 +146,22 @@ class Report:
             row[4] += acc.bytes
             row[5] += acc.snapshots
         return [
-            Row(k[0], k[1], k[2], v[0] / MINUTE_US, v[1] / MINUTE_US, v[2], v[3], v[4], v[5])
+            Row(k[0], k[1], k[2], k[3], v[0] / MINUTE_US, v[1] / MINUTE_US, v[2], v[3], v[4], v[5])
             for k, v in sorted(out.items())
         ]
 
 
 def _columns(by: By) -> list[str]:
     keys = {"identity_symbol": ["identity", "symbol"], "identity": ["identity"], "symbol": ["symbol"]}[by]
-    return [*keys, "delay_s", "minutes", "subscription_minutes", "intervals", "updates", "bytes", "snapshots"]
+    return [*keys, "kind", "delay_s", "minutes", "subscription_minutes", "intervals", "updates", "bytes",
+            "snapshots"]  # fmt: skip
 
 
 def _cells(row: Row, by: By) -> list[str]:
     keys = {"identity_symbol": [row.identity, row.symbol], "identity": [row.identity], "symbol": [row.symbol]}
     return [
         *keys[by],
+        row.kind,
         str(row.delay_s),
         f"{row.minutes:.2f}",
         f"{row.subscription_minutes:.2f}",
@@ -179,7 +185,7 @@ def render_table(rows: Iterable[Row], by: By = "identity_symbol") -> str:
     header = _columns(by)
     body = [_cells(r, by) for r in rows]
     widths = [max(len(c) for c in col) for col in zip(header, *body, strict=True)]
-    numeric = len(header) - 7  # the key columns are text, the rest numbers
+    numeric = len(header) - 7  # the key columns and the kind are text, the rest numbers
 
     def line(cells: list[str]) -> str:
         pairs = enumerate(zip(cells, widths, strict=True))

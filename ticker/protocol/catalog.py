@@ -115,7 +115,10 @@ class Catalog:
 
     def expand(self, names: Iterable[str]) -> tuple[list[tuple[int, bool]], list[str]]:
         """``([(sid, named explicitly)], unknown)``: every symbol the names mean, in
-        order, without repeats; ``unknown`` the names that mean nothing."""
+        order, without repeats; ``unknown`` the names that mean nothing. ValueError
+        for more than :data:`MAX_PATTERNS` patterns and groups."""
+        names = list(names)
+        check_patterns(names)
         out: dict[int, bool] = {}
         unknown: list[str] = []
         for name in names:
@@ -132,7 +135,6 @@ class Catalog:
 
     def select(self, names: Sequence[str], entitled: Entitlements) -> Selection:
         """The hub ids ``entitled`` may have for ``names`` (a subscribe, a snapshot)."""
-        check_patterns(names)
         found, unknown = self.expand(names)
         sel = Selection(unknown=unknown)
         if entitled.everything:
@@ -158,7 +160,6 @@ class Catalog:
     def held(self, names: Sequence[str], held: Iterable[int]) -> tuple[list[int], list[str]]:
         """For an unsubscribe: ``(hub ids, unknown)``, the held subscriptions the names
         mean (a plain name that is not held still counts as known, as in v1)."""
-        check_patterns(names)
         by_sid = {self.source(hid)[0]: hid for hid in held}
         found, unknown = self.expand(names)
         return [by_sid.get(sid, sid) for sid, _ in found], unknown

@@ -298,7 +298,10 @@ class Session:
         catalog = self.catalog
         live = [hid for hid in sel.ids if not catalog.delay(hid)]
         delayed = [catalog.name(hid) for hid in sel.ids if catalog.delay(hid)]
-        self._bar_subscriptions().subscribe(req.id, live, req.bars, req.history, req.throttle_ms, now)
+        bars = self._bar_subscriptions()
+        held = set(bars.keys)
+        bars.subscribe(req.id, live, req.bars, req.history, req.throttle_ms, now)
+        self._bar_usage(held)
         if sel.unknown:
             self.error(self._unknown(sel.unknown, req.id, "subscribed"), now)
         if sel.denied:
@@ -306,6 +309,19 @@ class Session:
         if delayed:
             rest = "bars are real time only and these are delayed for you; the others were subscribed"
             self.error(self._not_entitled(delayed, req.id, rest), now)
+
+    def _bar_usage(self, held: set[int], reason: str = "unsubscribed") -> None:
+        """Usage intervals for the bar series subscribed or dropped since ``held``."""
+        usage, bars = self.usage, self.bars
+        if usage is None or bars is None or bars.fanout is None:
+            return
+        fanout = bars.fanout
+        now_held = bars.keys
+        for key in now_held.keys() - held:
+            symbol, label = self.table.symbols[key // fanout.n], fanout.labels[key % fanout.n]
+            usage.bars_subscribed(fanout.series_id(key), symbol, label)
+        for key in held - now_held.keys():
+            usage.unsubscribed(fanout.series_id(key), reason)
 
     def _ping(self, req: Ping, now: float) -> None:
         self.outbox.push(encode_pong(req.id, self._wall()), now)
@@ -343,7 +359,9 @@ class Session:
             self._drop([old], ENTITLEMENT)
             self.outbox.push(self._subscribed(req.id, [to], throttle_ms), now)
             self._add([to], throttle_ms, now)
+        held = set(self.bars.keys) if self.bars else set()
         gone = self.bars.drop_unentitled(req.id, identity.entitlements.allows, now) if self.bars else []
+        self._bar_usage(held, ENTITLEMENT)
         if gone:
             self.error(self._not_entitled(gone, req.id, "their bars were unsubscribed"), now)
         return None
@@ -359,8 +377,14 @@ class Session:
 
     def _unsubscribe(self, req: Unsubscribe, now: float) -> None:
         if req.bars:
-            found, unknown = self.catalog.expand(req.symbols)
-            self._bar_subscriptions().unsubscribe(req.id, [sid for sid, _ in found], req.bars, now)
+            try:
+                found, unknown = self.catalog.expand(req.symbols)
+            except ValueError as exc:  # too many patterns
+                raise ProtocolError(ErrorCode.BAD_REQUEST, str(exc), id=req.id, field="symbols") from None
+            bars = self._bar_subscriptions()
+            held = set(bars.keys)
+            bars.unsubscribe(req.id, [sid for sid, _ in found], req.bars, now)
+            self._bar_usage(held)
             if unknown:
                 self.error(self._unknown(unknown, req.id, "unsubscribed"), now)
             return

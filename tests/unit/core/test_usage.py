@@ -58,7 +58,7 @@ def test_an_interval_counts_what_was_published_while_it_was_open() -> None:
     counters.publish(1, 99)
     (r,) = records(ledger)
     assert r == {
-        "conn": "c1", "identity": "key:a", "ip": "10.0.0.1", "symbol": "EURUSD", "delay_s": 0,
+        "conn": "c1", "identity": "key:a", "ip": "10.0.0.1", "symbol": "EURUSD", "kind": "quotes", "delay_s": 0,
         "start": T0, "end": T0 + 2 * MIN, "updates": 2, "bytes": 90 + 95 + 300, "snapshots": 2,
         "reason": "unsubscribed",
     }  # fmt: skip
@@ -183,13 +183,33 @@ def test_table_and_csv() -> None:
     rows = report([rec("key:a", "EURUSD", 0, 90.5, updates=7, bytes=700)], hi=120).rows()
     table = render_table(rows)
     assert table.splitlines()[0].split() == [
-        "identity", "symbol", "delay_s", "minutes", "subscription_minutes", "intervals", "updates", "bytes",
-        "snapshots",
+        "identity", "symbol", "kind", "delay_s", "minutes", "subscription_minutes", "intervals", "updates",
+        "bytes", "snapshots",
     ]  # fmt: skip
-    assert table.splitlines()[1].split() == ["key:a", "EURUSD", "0", "90.50", "90.50", "1", "7", "700", "0"]
+    assert table.splitlines()[1].split() == ["key:a", "EURUSD", "quotes", "0", "90.50", "90.50", "1", "7", "700", "0"]
     assert render_csv(rows, "identity").splitlines() == [
-        "identity,delay_s,minutes,subscription_minutes,intervals,updates,bytes,snapshots",
-        "key:a,0,90.50,90.50,1,7,700,0",
+        "identity,kind,delay_s,minutes,subscription_minutes,intervals,updates,bytes,snapshots",
+        "key:a,quotes,0,90.50,90.50,1,7,700,0",
     ]
     with pytest.raises(ValueError, match="after its start"):
         Report(T0, T0)
+
+
+def test_bar_series_are_intervals_of_their_own_kind() -> None:
+    clock = Clock()
+    ledger = UsageLedger(Counters(), wall=clock)
+    u = usage(ledger)
+    u.bars_subscribed(240, "EURUSD", "1m")
+    u.bars_subscribed(240, "EURUSD", "1m")  # already held: one interval
+    u.subscribed(1, 100)
+    clock.now += 2 * MIN
+    u.unsubscribed(240)
+    clock.now += MIN
+    u.closed()
+    bars, quotes = records(ledger)
+    assert (bars["kind"], bars["symbol"], bars["delay_s"], bars["end"] - bars["start"]) == ("bars:1m", "EURUSD", 0, 2 * MIN)
+    assert bars["updates"] == 0 and bars["snapshots"] == 0 and quotes["kind"] == "quotes"
+    r = Report(T0, T0 + 60 * MIN)
+    for rec_ in (bars, quotes):
+        r.add(rec_)
+    assert [(x.symbol, x.kind, x.minutes) for x in r.rows()] == [("EURUSD", "bars:1m", 2.0), ("EURUSD", "quotes", 3.0)]
