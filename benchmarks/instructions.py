@@ -174,7 +174,24 @@ def _idle10(ingest: Any) -> Attach | None:
     return attach
 
 
-#: variant name -> what it switches on in the ingest path.
+def _ring(ingest: Any) -> Attach | None:
+    """Plus the resume ring at the defaults (``resume.max_updates`` 1000, ``max_age_s`` 120),
+    already full, as it is once each symbol has ticked 1000 times: every append then also
+    drops the oldest entry (the steady state; filling it is part of the build, not counted)."""
+    from ticker.core.ingest import Ingest
+    from ticker.core.ring import UpdateRing
+
+    assert isinstance(ingest, Ingest)
+    ring = UpdateRing(len(ingest.table), max_updates=1000, max_age_s=120.0)
+    filler = b'{"type":"update","symbol":"EURUSD","seq":0,"bid":1.08412,"ts":1700000000000000}'
+    for sid in range(len(ingest.table)):
+        ring.reset(sid, -1000)
+        for seq in range(-999, 1):
+            ring.append(sid, seq, filler, 1.0)
+    ingest.ring = ring
+    return None
+
+
 #: variant name -> what it switches on in the ingest path.
 VARIANTS: dict[str, Callable[[Any], Attach | None]] = {
     "base": _base,
@@ -182,6 +199,7 @@ VARIANTS: dict[str, Callable[[Any], Attach | None]] = {
     "bars_fanout": _bars_subscribed,
     "delayed": _delayed,
     "idle10": _idle10,
+    "ring": _ring,
 }
 
 

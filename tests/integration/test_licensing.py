@@ -311,3 +311,29 @@ async def test_delayed_quotes_and_bar_series_on_one_connection_keep_their_own_id
     for arrived, m in got:
         if m.get("delayed") and m["type"] == "update":
             assert arrived - m["ts"] >= DELAY * S
+
+
+async def test_a_delayed_stream_is_never_resumed_from_the_live_ring() -> None:
+    """A delayed client sending since (even the live seq and epoch) gets the delayed
+    snapshot and "reason":"delayed"; its real-time symbols resume as usual."""
+    async with running(licensed()) as srv:
+        async with client(srv.ws_url + f"?token={DESK}") as desk:
+            await desk.send({"op": "subscribe", "symbols": ["XAUUSD", "EURUSD"], "id": 1})
+            snaps = {}
+            while len(snaps) < 2:
+                m = await desk.until(lambda m: m["type"] == "snapshot")
+                snaps[m["symbol"]] = m
+            await asyncio.sleep(1.0)  # the live streams move on; the ring keeps the updates
+        since = {s: {"seq": m["seq"], "epoch": m["epoch"]} for s, m in snaps.items()}
+        async with client(srv.ws_url + f"?token={RETAIL}") as retail:
+            await retail.send({"op": "subscribe", "symbols": ["XAUUSD", "EURUSD"], "since": since, "id": 2})
+            got = await stamped(retail, 1.5)
+    ack = next(m for _, m in got if m["type"] == "subscribed")
+    assert ack["delayed"] == {"XAUUSD": DELAY}
+    assert ack["resume"]["XAUUSD"] == {"recovered": False, "reason": "delayed"}
+    assert ack["resume"]["EURUSD"]["recovered"] is True and ack["resume"]["EURUSD"]["replayed"] > 0
+    xau = [(t, m) for t, m in got if m.get("symbol") == "XAUUSD"]
+    assert xau[0][1]["type"] == "snapshot" and xau[0][1]["delayed"] == DELAY
+    assert all(m.get("delayed") == DELAY for _, m in xau)  # nothing from the live ring
+    assert all(t - m["ts"] >= DELAY * S for t, m in xau if m.get("ts"))
+    assert not any(m["type"] == "snapshot" for _, m in got if m.get("symbol") == "EURUSD")  # resumed

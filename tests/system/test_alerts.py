@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.support.helpers import running
+from tests.support.helpers import running, wait_for
 from tests.support.prom import ALERT_TESTS, ALERTS, metric_names, promtool, sample_names, scrape
 
 # Alert expressions, as written in the YAML (single-line or block scalars).
@@ -36,6 +36,8 @@ async def test_alerts_read_only_series_the_service_exports() -> None:
     exprs = alert_expressions()
     assert len(exprs) == alert_count() >= 8
     async with running() as srv:
+        # Per-symbol series (last tick age) exist once a symbol has ticked.
+        await wait_for(lambda: srv.service.table.seq.any(), timeout=10.0)
         exported = sample_names(await scrape(srv.base))
     for expr in exprs:
         names = metric_names(expr)

@@ -5,17 +5,23 @@ Per feed ``F`` under the configured prefix ``P``:
 ==================  ======  ====================================================
 ``P:feed:F:ticks``  stream  one entry per published batch, field ``m`` (below)
 ``P:feed:F:state``  hash    symbol -> latest row; what a (re)starting gateway loads
-``P:feed:F:meta``   hash    ``e`` epoch and ``n`` of the last full entry (when the stream is empty)
+``P:feed:F:meta``   hash    ``e`` epoch and ``n`` of the last full entry (when the stream is empty),
+                            ``s`` the sequence epoch, ``r`` the run id of the Redis it was written to
 ``P:feed:F:owner``  string  the epoch of the one publisher of F, with a TTL (lease)
 ==================  ======  ====================================================
 
 An entry's ``m`` is orjson of ``{"e": epoch, "n": n, "f": full, "w": wall_us,
-"r": rows}``, plus ``"b": bar rows`` when bars changed (:mod:`ticker.bus.bars`).
+"r": rows, "s": seq_epoch}``, plus ``"b": bar rows`` when bars changed (:mod:`ticker.bus.bars`).
 ``epoch`` names one publisher process, ``n`` counts its entries
 from 1 with no gaps, so a gateway knows it missed nothing when each entry it
 reads has the ``n`` after the last; ``full`` marks an entry holding every
 symbol's state (written whenever a publisher (re)connects). ``w`` is the
-publisher's wall clock at writing, for the bus-latency histogram.
+publisher's wall clock at writing, for the bus-latency histogram. ``s``
+names the *sequence* the rows' ``seq`` belong to: unlike ``e`` it survives a
+publisher restart that continues the sequence from the state hash, and
+changes when the sequence starts over or its continuity cannot be proven
+(docs/scaling.md, Resuming across gateways). Entries without ``s`` (older
+publishers) count as a sequence of their own, named by ``e``.
 
 A row is one symbol's complete state after a change:
 ``[symbol, seq, bid, ask, bid_size, ask_size, ts, status]``; NaN (not
@@ -74,6 +80,13 @@ class Entry:
     rows: list[BusRow]
     #: Bar rows (:mod:`ticker.bus.bars`); empty when none changed.
     bars: list[Any] = field(default_factory=list)
+    #: The sequence epoch (``None`` from a publisher that does not send one).
+    seq_epoch: str | None = None
+
+    @property
+    def sequence(self) -> str:
+        """The epoch the rows' ``seq`` belong to."""
+        return self.seq_epoch if self.seq_epoch is not None else self.epoch
 
 
 def stream_id(raw: bytes) -> tuple[int, int]:
@@ -88,9 +101,17 @@ def state_row(table: SymbolTable, sid: int) -> BusRow:
 
 
 def encode_entry(
-    epoch: str, n: int, full: bool, wall_us: int, rows: list[BusRow], bars: list[Any] | None = None
+    epoch: str,
+    n: int,
+    full: bool,
+    wall_us: int,
+    rows: list[BusRow],
+    seq_epoch: str | None = None,
+    bars: list[Any] | None = None,
 ) -> bytes:
     obj: dict[str, Any] = {"e": epoch, "n": n, "f": full, "w": wall_us, "r": rows}
+    if seq_epoch is not None:
+        obj["s"] = seq_epoch
     if bars:
         obj["b"] = bars
     return orjson.dumps(obj)
@@ -104,7 +125,8 @@ def decode_entry(fields: dict[bytes, bytes]) -> Entry:
     try:
         obj = orjson.loads(raw)
         epoch, n, full, wall, rows = obj["e"], obj["n"], obj["f"], obj["w"], obj["r"]
-    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        seq_epoch = obj.get("s")
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise BusFormatError(f"entry is not a batch object: {exc}") from None
     if not (
         isinstance(epoch, str)
@@ -113,12 +135,13 @@ def decode_entry(fields: dict[bytes, bytes]) -> Entry:
         and type(full) is bool
         and type(wall) is int
         and isinstance(rows, list)
+        and (seq_epoch is None or isinstance(seq_epoch, str))
     ):
-        raise BusFormatError("entry fields e/n/f/w/r have the wrong types")
+        raise BusFormatError("entry fields e/n/f/w/r/s have the wrong types")
     bars = obj.get("b", [])
     if not isinstance(bars, list):
         raise BusFormatError("entry field b is not a list")
-    return Entry(epoch, n, full, wall, rows, bars)
+    return Entry(epoch, n, full, wall, rows, bars=bars, seq_epoch=seq_epoch)
 
 
 def encode_states(rows: list[BusRow]) -> dict[str, bytes]:

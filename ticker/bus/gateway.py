@@ -10,6 +10,12 @@ simply continues: the missed entries are read in order and clients get every
 :data:`~ticker.bus.mirror.EntryOutcome.RESYNC` (it fell off the trimmed stream,
 a new publisher), the feed is resynchronised with one ``MULTI`` reading its
 state hash, its meta and its last stream id together.
+
+A gateway with a resume ring reads, in its first resync of each feed, the
+stream entries of the ring's age window too (``XREVRANGE`` from Redis's own
+clock minus ``max_age_s``) and replays them before the state hash
+(:meth:`~ticker.bus.mirror.Mirror.prefill`): a gateway that just started can
+then resume clients that reconnect from another one.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ BLOCK_MS = 500
 READ_COUNT = 200
 #: A feed with no entry for this long (the publisher heartbeats every second) is stale.
 SILENCE_S = 3.0
+#: At most this many entries are replayed into a starting gateway's resume ring per feed.
+PREFILL_MAX_ENTRIES = 20_000
 
 
 class GatewayLink:
@@ -145,26 +153,45 @@ class GatewayLink:
 
     async def _resync(self, client: RedisClient, link: FeedLink) -> None:
         keys = link.keys
+        ring = self.mirror.ingest.ring
+        window_start = None
+        if ring is not None and not link.prefilled:
+            seconds, micros = await client.time()
+            window_start = f"{int(seconds * 1000 + micros // 1000 - ring.max_age_s * 1000)}"
         pipe = client.pipeline(transaction=True)
         pipe.hgetall(keys.state)
-        pipe.hmget(keys.meta, ["e", "n"])
+        pipe.hmget(keys.meta, ["e", "n", "s"])
         pipe.xrevrange(keys.ticks, count=1)
+        prefill = window_start is not None
+        if prefill:
+            pipe.xrevrange(keys.ticks, max="+", min=window_start, count=PREFILL_MAX_ENTRIES)
         bars = self.bars
         if bars is not None:
             bars.queue_reads(pipe, bars.feed_index(keys.feed))
-        states, (epoch, n), last, *bar_reads = await pipe.execute()
+        states, (epoch, n, seq_epoch), last, *rest = await pipe.execute()
+        recent, bar_reads = (rest[:1], rest[1:]) if prefill else ([], rest)
         # The last entry names the epoch and number the hash is current to; the
         # meta (written with full entries) stands in when the stream is empty.
         at_epoch, at_n = (epoch.decode(), int(n)) if epoch and n else (None, 0)
+        meta_sequence = seq_epoch.decode() if seq_epoch else None
+        sequence = meta_sequence
         if last:
             try:
                 entry = decode_entry(last[0][1])
+                # the meta's sequence is its publisher's; trust it only for that one
+                if entry.seq_epoch is not None:
+                    sequence = entry.seq_epoch
+                elif entry.epoch != at_epoch:
+                    sequence = None
                 at_epoch, at_n = entry.epoch, entry.n
             except BusFormatError:
                 self.stats.bad_entries += 1
+        now = self.clock()
+        if recent:
+            self.mirror.prefill(link, recent[0][::-1], now)
         bar_rows = bars.read_rows(bar_reads) if bars is not None else None
         last_id = last[0][0] if last else b"0-0"
-        self.mirror.resync(link, at_epoch, at_n, last_id, list(states.values()), self.clock(), bar_rows)
+        self.mirror.resync(link, at_epoch, at_n, last_id, list(states.values()), now, sequence, bar_rows)
         self._log_unknown()
 
     def _log_unknown(self) -> None:

@@ -17,9 +17,17 @@ stream id to read on from. :meth:`Mirror.entry` enforces:
   lost (Redis's data and the publisher together); the gateway adopts it and
   sends subscribers a fresh ``snapshot``, which resets their baseline, rather
   than freeze until the new sequence overtakes the old one;
+* every row belongs to its entry's *sequence epoch* (``s``); a symbol whose
+  epoch changes is adopted the same way, with a fresh ``snapshot`` naming the
+  new epoch, so gateways agree on ``(epoch, seq)`` and a client can resume on
+  any of them;
 * while the link is down or a feed is silent (no entry, not even the
   publisher's heartbeat, for ``silence_s``) its live symbols are shown
   ``stale``; the first sign of life restores the publisher's statuses.
+
+:meth:`Mirror.prefill` serves the resume ring: a gateway that starts replays
+the stream's recent entries through the same path before its first resync,
+so its ring holds what a gateway that was running all along holds.
 """
 
 from __future__ import annotations
@@ -63,6 +71,8 @@ class FeedLink:
     silent: bool = True
     #: Why the next resync happens (for the resyncs counter).
     resync_reason: str = field(default="start")
+    #: The stream's recent history has been replayed into the table (once, at the first sync).
+    prefilled: bool = False
 
 
 class Mirror:
@@ -115,10 +125,30 @@ class Mirror:
         link.n = entry.n
         if link.silent:
             self._wake(link, now)
-        self._apply(link, entry.rows, now, reset=new_publisher and entry.full)
+        self._apply(link, entry.rows, now, entry.sequence, reset=new_publisher and entry.full)
         if entry.bars and self.bars is not None:
             self.bars.apply(entry.bars, now)
         return EntryOutcome.APPLIED
+
+    def prefill(
+        self, link: FeedLink, entries: Sequence[tuple[bytes, dict[bytes, bytes]]], now: float
+    ) -> None:
+        """Replay recent stream entries (oldest first) into a table that has not
+        synced yet, each at the monotonic time it was written, so the resume ring
+        fills as it would have live. Nothing here is a client's concern yet:
+        feed counters and latencies are not touched; the resync that follows
+        brings the current state and statuses."""
+        link.prefilled = True
+        scratch = FeedStats(link.stats.name)
+        wall = self._wall_us()
+        for _, fields in entries:
+            try:
+                entry = decode_entry(fields)
+            except BusFormatError:
+                self.stats.bad_entries += 1
+                continue
+            at = now - max(wall - entry.wall_us, 0) / 1e6
+            self._apply(link, entry.rows, at, entry.sequence, feed=scratch)
 
     def resync(
         self,
@@ -128,11 +158,13 @@ class Mirror:
         last_id: bytes,
         states: Sequence[bytes],
         now: float,
+        seq_epoch: str | None = None,
         bars: Sequence[object] | None = None,
     ) -> None:
         """Adopt a consistent view of the feed: its state hash, and the meta
-        and last stream id written in the same transaction (and, with ``bars``,
-        every bar of the feed's symbols, read in it too: they replace ours)."""
+        and last stream id written in the same transaction (``seq_epoch``: the
+        sequence the hash's rows belong to; the publisher's ``epoch`` if unknown;
+        with ``bars``, every bar of the feed's symbols, read in it too: they replace ours)."""
         rows: list[BusRow] = []
         for raw in states:
             try:
@@ -157,20 +189,32 @@ class Mirror:
                 self.pub_status[sid] = row[7]
         if link.silent:
             self._wake(link, now)
-        self._apply(link, rows, now, reset=new_publisher)
+        self._apply(link, rows, now, seq_epoch if seq_epoch is not None else epoch, reset=new_publisher)
         if bars is not None and self.bars is not None:
             self.bars.replace(link.sids, bars, now)
 
-    def _apply(self, link: FeedLink, rows: list[BusRow], now: float, reset: bool = False) -> None:
-        """Apply rows in order. With ``reset`` (a complete state from a publisher
-        other than the one we followed), a row with a lower seq than ours means
-        that publisher started its sequence over: adopt it with a fresh snapshot."""
+    def _apply(
+        self,
+        link: FeedLink,
+        rows: list[BusRow],
+        now: float,
+        sequence: str,
+        reset: bool = False,
+        feed: FeedStats | None = None,
+    ) -> None:
+        """Apply rows of sequence epoch ``sequence`` in order. A symbol that was
+        in another epoch is adopted with a fresh snapshot. With ``reset`` (a
+        complete state from a publisher other than the one we followed), a row
+        with a lower seq than ours means that publisher started its sequence
+        over: adopted the same way."""
         ids = self.table.ids
         apply = self.ingest.apply_mirrored
+        reset_mirrored = self.ingest.reset_mirrored
         seqs = self.table.seq
+        epochs = self.table.epoch
         pub_status = self.pub_status
         seen: set[int] = set()
-        feed = link.stats
+        feed = feed or link.stats
         bad = 0
         for row in rows:
             try:
@@ -184,19 +228,24 @@ class Mirror:
                 continue
             pub_status[sid] = state.status
             seen.add(sid)
-            if reset and state.seq < seqs[sid]:
-                self.stats.resets += 1
-                self.ingest.reset_mirrored(sid, state, now)
+            if epochs[sid] != sequence or (reset and state.seq < seqs[sid]):
+                if seqs[sid] > 0:
+                    self.stats.resets += 1
+                reset_mirrored(sid, state, now, sequence)
                 continue
             apply(feed, sid, state, now)
         self.stats.rows_consumed += len(rows)
         self.stats.bad_rows += bad
         if reset:  # the state was complete: what it lacks, the new publisher never had
             for sid in link.sids:
-                if sid not in seen and seqs[sid] > 0:
+                if sid in seen:
+                    continue
+                if seqs[sid] > 0:
                     self.stats.resets += 1
                     pub_status[sid] = Status.PENDING
-                    self.ingest.reset_mirrored(sid, _NEVER_TICKED, now)
+                    reset_mirrored(sid, _NEVER_TICKED, now, sequence)
+                elif epochs[sid] != sequence:  # never ticked: only the name changes
+                    reset_mirrored(sid, _NEVER_TICKED, now, sequence)
 
     # ------------------------------------------------------------ liveness
 

@@ -72,6 +72,10 @@ class Outbound:
     def resume(self) -> None:
         self.paused = False
 
+    def feed_sids(self, feed: int) -> list[int]:
+        """The symbol ids of feed index ``feed``."""
+        return self._sids[feed]
+
     def full_rows(self, feed: int) -> list[BusRow]:
         """Every symbol of the feed that has a state worth publishing."""
         t = self._table

@@ -13,7 +13,8 @@ Lifecycle:
 * :meth:`BusPublisher.start` (before any feed runs): connect, retrying with
   backoff; take each feed's lease, waiting while another live publisher holds
   it (a standby takes over when the active one dies); load the state hash
-  into the table, so ``seq`` continues where the previous publisher stopped.
+  into the table, so ``seq`` continues where the previous publisher stopped,
+  and with it that sequence's epoch, if continuity is proven (below).
 * :meth:`BusPublisher.run`: write a full entry (every symbol's state), then
   batches, plus an empty heartbeat entry per idle feed every ``heartbeat_s``.
   On a Redis error: stop buffering, reconnect with backoff, retake the lease
@@ -21,6 +22,17 @@ Lifecycle:
   write a full entry, go on.
 * :meth:`BusPublisher.close`: a last best-effort write at shutdown, and the
   leases handed back.
+
+Sequence epochs (``s`` in entries and in the meta hash, the symbols'
+:attr:`~ticker.core.table.SymbolTable.epoch`): a publisher that restores a
+non-empty state hash keeps the epoch the meta names only if the meta was
+written to this very Redis process (its ``run_id``, kept beside as ``r``). A
+Redis that restarted may have come back from an older snapshot, or empty;
+either way the restored ``seq`` cannot be proven to continue what clients
+saw, so the sequence gets a new epoch (clients then resynchronise with a
+snapshot instead of resuming on top of different data). A publisher that
+keeps running across a Redis restart keeps its epoch: its own table is the
+proof, and its full entry replaces whatever Redis came back with.
 """
 
 from __future__ import annotations
@@ -80,6 +92,9 @@ class BusPublisher:
         self._backoff = backoff_factory
         #: This process's name on the bus; gateways resync when it changes.
         self.epoch = secrets.token_hex(8)
+        #: Per feed: the epoch of the sequence its ``seq`` belong to (set by :meth:`start`).
+        self.seq_epochs = [self.epoch] * len(feeds)
+        self._run_id = ""
         self.client_name = f"ticker-feed:{prefix}:{self.epoch}"
         self.n = [0] * len(self.keys)
         self._last_write = [0.0] * len(self.keys)
@@ -124,6 +139,7 @@ class BusPublisher:
             client = open_redis(self.url, self.client_name)
             self._client = client
             await client.ping()
+            self._run_id = str((await client.info("server")).get("run_id", ""))
         return self._client
 
     async def _drop(self) -> None:
@@ -163,8 +179,10 @@ class BusPublisher:
     async def _restore(self, client: RedisClient) -> None:
         now = self.clock()
         ids = self.table.ids
-        for keys in self.keys:
+        for i, keys in enumerate(self.keys):
             states = await client.hgetall(keys.state)
+            seq_epoch, run_id = await client.hmget(keys.meta, ["s", "r"])
+            self._adopt_sequence(i, bool(states), seq_epoch, run_id)
             restored = 0
             unknown: list[str] = []
             for raw in states.values():
@@ -195,6 +213,23 @@ class BusPublisher:
             restored = await self.bars.restore(client, now)
             if restored:
                 log.info("resuming %d bars (and every series' seq) from Redis", restored)
+
+    def _adopt_sequence(self, i: int, restored: bool, seq_epoch: bytes | None, run_id: bytes | None) -> None:
+        """Feed ``i`` keeps the stored sequence epoch if its state was written to this
+        Redis process, else starts a new one (see the module docstring)."""
+        keep = restored and seq_epoch is not None and run_id is not None and run_id.decode() == self._run_id
+        epoch = seq_epoch.decode() if keep and seq_epoch is not None else secrets.token_hex(8)
+        self.seq_epochs[i] = epoch
+        table = self.table
+        for sid in self.outbound.feed_sids(i):
+            table.epoch[sid] = epoch
+        if restored and not keep:
+            log.info(
+                "feed %s: the stored sequence cannot be proven continuous (Redis restarted or older "
+                "data); new sequence epoch %s, clients resynchronise with snapshots",
+                self.keys[i].feed,
+                epoch,
+            )
 
     # ------------------------------------------------------------ run
 
@@ -237,7 +272,7 @@ class BusPublisher:
         self.n[i] += 1
         pipe.xadd(
             keys.ticks,
-            {FIELD: encode_entry(self.epoch, self.n[i], full, wall, rows, bars)},
+            {FIELD: encode_entry(self.epoch, self.n[i], full, wall, rows, self.seq_epochs[i], bars)},
             maxlen=self.maxlen,
             approximate=True,
         )
@@ -246,7 +281,9 @@ class BusPublisher:
 
     def _add_meta(self, pipe: Any, i: int) -> None:
         keys = self.keys[i]
-        pipe.hset(keys.meta, mapping={"e": self.epoch, "n": self.n[i]})
+        pipe.hset(
+            keys.meta, mapping={"e": self.epoch, "n": self.n[i], "s": self.seq_epochs[i], "r": self._run_id}
+        )
         pipe.set(keys.owner, self.epoch, px=self.lease_ms)
         self._renewed = self.clock()
 

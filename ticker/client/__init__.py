@@ -7,6 +7,7 @@ See docs/client.md. The pieces, each usable alone:
   protocol messages; pure, for clients on any transport.
 - :class:`Message`: what the client yields.
 - :class:`Bar` / :class:`BarStore`: bars from ``bar``/``bars`` messages, typed; pure.
+- :class:`Recovery`: how a symbol came back after a reconnect (``Client.recovery``).
 
 Rule: standalone. Imports nothing of the server side (no
 :mod:`ticker.server`, :mod:`ticker.runtime`, :mod:`ticker.bus`,
@@ -20,6 +21,7 @@ from ticker.client.bars import Bar, BarStore
 from ticker.client.book import Change, Quote, QuoteBook
 from ticker.client.connection import AuthError, Client, api_url, connect, fetch_symbols
 from ticker.client.messages import Message, unpack
+from ticker.client.resume import Recovery
 from ticker.client.state import ConnState
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "Message",
     "Quote",
     "QuoteBook",
+    "Recovery",
     "api_url",
     "connect",
     "fetch_symbols",

@@ -5,7 +5,10 @@ values come out. No clock, no sockets, so every rule below is unit-tested
 without a server. The rules, in the order :meth:`QuoteBook.apply` checks them:
 
 - A symbol enters the book with its ``snapshot``, which replaces whatever was
-  there (a resubscribe or a reconnect resynchronises this way).
+  there (a resubscribe or a reconnect resynchronises this way). A snapshot
+  that skips ``seq`` of the same epoch counts the skipped updates as a gap:
+  they happened and this client never saw them (a reconnect that could not
+  be resumed).
 - An ``update`` applies on top of the current quote only when its ``seq`` is
   higher. ``seq - previous - 1`` is the *gap*: updates the server merged by
   conflation or throttling (the values are still right: a delta carries the
@@ -44,6 +47,8 @@ class Quote:
     ask: float | None = None
     bid_size: float | None = None
     ask_size: float | None = None
+    #: The epoch ``seq`` belongs to (from the snapshot): what a resume sends back.
+    epoch: str = ""
 
     @property
     def mid(self) -> float | None:
@@ -64,7 +69,8 @@ class Change:
 
     ``quote`` is the symbol's quote after the message (None when the message
     removed it or was dropped); ``gap`` counts updates merged away just before
-    this one; ``dropped`` names why a message changed nothing.
+    this one (or, for a snapshot, skipped since the quote it replaced);
+    ``dropped`` names why a message changed nothing.
     """
 
     quote: Quote | None
@@ -142,16 +148,24 @@ class QuoteBook:
         symbol, seq, ts = msg.get("symbol"), _int(msg.get("seq")), _int(msg.get("ts"))
         if not isinstance(symbol, str) or seq is None:
             return _MALFORMED
-        status = msg.get("status")
+        status, epoch = msg.get("status"), msg.get("epoch")
         quote = Quote(
             symbol,
             seq,
             ts if ts is not None else 0,
             status if isinstance(status, str) else "live",
-            *(msg.get(f) for f in QUOTE_FIELDS),
+            msg.get("bid"),
+            msg.get("ask"),
+            msg.get("bid_size"),
+            msg.get("ask_size"),
+            epoch if isinstance(epoch, str) else "",
         )
+        old = self._quotes.get(symbol)
         self._quotes[symbol] = quote
-        return Change(quote)
+        gap = seq - old.seq if old is not None and old.epoch == quote.epoch and seq > old.seq else 0
+        if gap:
+            self.gaps[symbol] += gap
+        return Change(quote, gap)
 
     def _update(self, msg: Mapping[str, Any]) -> Change:
         symbol, seq, ts = msg.get("symbol"), _int(msg.get("seq")), _int(msg.get("ts"))

@@ -3,8 +3,14 @@
 All decisions live in sans-I/O parts: :class:`~ticker.client.book.QuoteBook`
 keeps the quotes, :class:`~ticker.client.state.ConnectionLifecycle` the
 connection's state, :class:`~ticker.client.state.Subscriptions` what to
-resubscribe, :func:`feeds.backoff.backoff` the retry delays. This module
-only moves frames between aiohttp and them.
+resubscribe, :mod:`ticker.client.resume` where to resume from,
+:func:`ticker.util.backoff.backoff` the retry delays. This module only moves
+frames between aiohttp and them.
+
+A silent server is noticed without help from TCP: the client asks for
+application heartbeats (``server_heartbeat_ms``) and treats a connection that
+delivered nothing, not even a heartbeat, for ``silence_factor`` times that
+interval while it waited as dead: it drops it and reconnects, resuming.
 
 Reading happens in the consumer's ``async for``: nothing is read while the
 consumer is busy, so a slow consumer pushes back on the socket and the
@@ -29,6 +35,7 @@ import orjson
 from ticker.client.bars import BarStore, BarWants, bar_request
 from ticker.client.book import QuoteBook
 from ticker.client.messages import Message, unpack
+from ticker.client.resume import Recovery, outcomes, since
 from ticker.client.state import ConnectionLifecycle, ConnState, Subscriptions
 from ticker.core.model import Instrument
 from ticker.util.backoff import backoff
@@ -38,6 +45,8 @@ from ticker.util.clock import wall_us
 HEALTHY_AFTER_S = 5.0
 #: Error codes after which the server will never serve those symbols to us.
 _PERMANENT_SYMBOL_ERRORS = frozenset({"unknown_symbol", "not_entitled"})
+#: How long closing a connection found silent may take before it is simply dropped.
+_CLOSE_SILENT_S = 1.0
 
 
 class AuthError(ConnectionError):
@@ -51,7 +60,9 @@ class Client:
     server message (batched frames unpacked, in order) plus the local
     ``connected`` and ``disconnected`` messages. :attr:`book` holds the latest
     quote per symbol. While disconnected every quote reads ``stale``; after a
-    reconnect the client resubscribes everything and fresh snapshots follow.
+    reconnect the client resubscribes everything, resuming each symbol from
+    the last ``seq`` it saw: the server replays what was missed (no gap) or,
+    when it cannot, sends a fresh snapshot. :attr:`recovery` says which.
     """
 
     def __init__(
@@ -61,20 +72,34 @@ class Client:
         token: str | None = None,
         reconnect: bool = True,
         heartbeat_s: float = 15.0,
+        server_heartbeat_ms: int = 2000,
+        silence_factor: float = 2.5,
         connect_timeout_s: float = 10.0,
         backoff_factory: Callable[[], Iterator[float]] = backoff,
         clock: Callable[[], int] = wall_us,
     ) -> None:
+        if server_heartbeat_ms and not 1000 <= server_heartbeat_ms <= 60_000:
+            raise ValueError(f"server_heartbeat_ms must be 0 or 1000..60000, got {server_heartbeat_ms}")
+        if not silence_factor > 1.0:
+            raise ValueError(f"silence_factor must be more than 1 (heartbeats can be late): {silence_factor}")
         self.url = url
         self.reconnect = reconnect
         self.book = QuoteBook()
         #: Bars of the series followed with :meth:`subscribe_bars`.
         self.bars = BarStore()
         self.bar_subscriptions = BarWants()
+        #: Per symbol, how its last (re)subscription with a resume position went.
+        self.recovery: dict[str, Recovery] = {}
         self.subscriptions = Subscriptions()
         self.lifecycle = ConnectionLifecycle()
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._heartbeat_s = heartbeat_s or None
+        self._server_heartbeat_ms = server_heartbeat_ms
+        #: Longest silence accepted from a server sending heartbeats.
+        self.silence_s = server_heartbeat_ms * silence_factor / 1000 if server_heartbeat_ms else None
+        #: The silence limit on the current connection (None: not watched).
+        self._watch: float | None = None
+        self._heartbeat_id: int | None = None
         self._connect_timeout_s = connect_timeout_s
         self._backoff_factory = backoff_factory
         self._delays = backoff_factory()
@@ -185,7 +210,12 @@ class Client:
                 continue
             ws = self._ws
             assert ws is not None, "OPEN without a socket"
-            msg = await ws.receive()
+            limit = self._watch
+            try:
+                msg = await ws.receive(timeout=limit)
+            except TimeoutError:
+                await self._silent(ws, limit)
+                continue
             if msg.type is aiohttp.WSMsgType.TEXT:
                 self._frame(msg.data, self._clock())
             elif msg.type is aiohttp.WSMsgType.BINARY:
@@ -214,11 +244,24 @@ class Client:
             return None  # the reader sees the close and reconnects; resubscribe covers it
         return self._next_id
 
-    async def _send_subscribe(self, symbols: list[str], throttle_ms: int) -> int | None:
+    async def _send_subscribe(
+        self, symbols: list[str], throttle_ms: int, resume_from: dict[str, Any] | None = None
+    ) -> int | None:
         request: dict[str, Any] = {"op": "subscribe", "symbols": symbols}
         if throttle_ms:
             request["throttle_ms"] = throttle_ms
+        if resume_from:
+            request["since"] = resume_from
         return await self._send(request)
+
+    async def _silent(self, ws: aiohttp.ClientWebSocketResponse, limit: float | None) -> None:
+        """Nothing arrived for ``limit`` seconds: the server is gone, reconnect."""
+        if self._ws is not ws:
+            return
+        self._lost(None, f"nothing from the server (not even a heartbeat) for {limit:g} s")
+        with contextlib.suppress(TimeoutError, ConnectionError, aiohttp.ClientError):
+            async with asyncio.timeout(_CLOSE_SILENT_S):
+                await ws.close()  # aiohttp drops the socket at once after a receive timeout
 
     async def _attempt(self) -> None:
         """One connection attempt; on success resubscribe everything wanted."""
@@ -245,8 +288,13 @@ class Client:
         self.lifecycle.to(ConnState.OPEN, "connected")
         self.book.forget([q.symbol for q in self.book if q.symbol not in self.subscriptions])
         self._pending.append(self._local("connected", attempt=self.lifecycle.opened, url=self.url))
+        self._watch = None
+        if self._server_heartbeat_ms:
+            interval = self._server_heartbeat_ms
+            self._heartbeat_id = await self._send({"op": "heartbeat", "interval_ms": interval})
+            self._watch = self.silence_s
         for symbols, throttle_ms in self.subscriptions.requests():
-            await self._send_subscribe(symbols, throttle_ms)
+            await self._send_subscribe(symbols, throttle_ms, since(self.book, symbols))
         for request in self.bar_subscriptions.requests():
             await self._send(request)
 
@@ -282,19 +330,34 @@ class Client:
         book, pending = self.book, self._pending
         for item in items:
             kind = item.get("type")
-            if not isinstance(kind, str):
-                continue
+            if not isinstance(kind, str) or kind == "heartbeat":
+                continue  # a heartbeat only says the connection lives: receiving it was the point
             change = book.apply(item)
             if change is None:
-                if kind == "error" and item.get("code") in _PERMANENT_SYMBOL_ERRORS:
-                    gone = [s for s in item.get("symbols") or () if isinstance(s, str)]
-                    self.subscriptions.remove(gone)
-                    self.bar_subscriptions.drop_symbols(gone)
+                if kind == "subscribed":
+                    self._subscribed(item)
+                elif kind == "error":
+                    code = item.get("code")
+                    if code in _PERMANENT_SYMBOL_ERRORS:
+                        gone = [s for s in item.get("symbols") or () if isinstance(s, str)]
+                        self.subscriptions.remove(gone)
+                        self.bar_subscriptions.drop_symbols(gone)
+                    elif code == "unknown_op" and item.get("id") == self._heartbeat_id:
+                        self._watch = None  # a server without heartbeats: only TCP and pings tell
                 elif kind == "bar" or kind == "bars":
                     self.bars.apply(item)
                 pending.append(Message(kind, item, now))
             else:
                 pending.append(Message(kind, item, now, change.quote, change.gap))
+
+
+    def _subscribed(self, ack: dict[str, Any]) -> None:
+        resumed = outcomes(ack)
+        for symbol in ack.get("symbols") or ():
+            if symbol in resumed:
+                self.recovery[symbol] = resumed[symbol]
+            else:
+                self.recovery.pop(symbol, None)
 
 
 def connect(url: str, **options: Any) -> Client:

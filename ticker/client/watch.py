@@ -5,7 +5,10 @@ I/O (tests render it to text); :func:`watch` is the loop: one task consumes
 the stream into :class:`WatchState`, the main loop redraws a few times a
 second until SIGINT or SIGTERM, then everything closes and the exit code is 0.
 On a terminal the table redraws in place; piped, it is printed every
-``refresh`` seconds.
+``refresh`` seconds. After a connection drops the status line reads
+``reconnecting`` until the client is back; the client resumes every symbol
+from the last ``seq`` shown, so a recovered symbol continues without a gap
+(its Gaps column stays as it was) and the notice says how the resume went.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ticker.client import AuthError, Client, ConnState, Message, connect, fetch_
 from ticker.client.book import Quote
 from ticker.client.meter import Meter
 from ticker.client.prices import split_price, spread_pips
+from ticker.client.resume import Recovery, outcomes
 from ticker.core.model import Instrument
 
 _CONN_STYLE = {ConnState.OPEN: "green", ConnState.CONNECTING: "yellow", ConnState.WAITING: "red"}
@@ -54,7 +58,9 @@ class WatchState:
                 f"; retrying in {retry:.1f} s" if retry is not None else ""
             )
         elif m.type == "connected":
-            self.notice = ""
+            self.notice = "reconnected; resuming…" if m.data.get("attempt", 1) > 1 else ""
+        elif m.type == "subscribed" and isinstance(m.data.get("resume"), dict):
+            self.notice = _resumed(outcomes(m.data))
 
     def _move(self, symbol: str, side: str, price: float) -> None:
         key = (symbol, side)
@@ -62,6 +68,23 @@ class WatchState:
         if prev is not None and price != prev:
             self.moves[key] = 1 if price > prev else -1
         self._last[key] = price
+
+
+def _resumed(rs: dict[str, Recovery]) -> str:
+    ok = [r for r in rs.values() if r.recovered]
+    replayed = sum(r.replayed for r in ok)
+    text = f"resumed {len(ok)} of {len(rs)} symbol(s) without a gap ({replayed} missed updates replayed)"
+    lost = [f"{s} ({r.reason})" for s, r in rs.items() if not r.recovered]
+    return text + ("; fresh snapshot for " + ", ".join(lost) if lost else "")
+
+
+def _connection(client: Client) -> str:
+    """The connection state as a user reads it: after the first connect, a client
+    that is waiting or connecting is reconnecting."""
+    state = client.state
+    if client.lifecycle.opened and state in (ConnState.WAITING, ConnState.CONNECTING):
+        return "reconnecting"
+    return state.value
 
 
 def _price(q: Quote | None, side: str, inst: Instrument | None, move: int) -> Text:
@@ -87,7 +110,7 @@ def render(client: Client, state: WatchState, now: float) -> Group:
     conn = client.state
     head = Text.assemble(
         ("● ", _CONN_STYLE.get(conn, "red")),
-        (conn.value, "bold"),
+        (_connection(client), "bold"),
         f"  {client.url}",
         (f"  reconnects {client.reconnects}" if client.reconnects else "", "dim"),
     )

@@ -245,6 +245,16 @@ class FanoutConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ResumeConfig:
+    """History kept so reconnecting clients get exactly the updates they missed."""
+
+    #: Updates kept per symbol (0 = none: a client resumes only if it missed nothing).
+    max_updates: int = field(default=1000, metadata=_range(0, 1_000_000))
+    #: ...and none older than this.
+    max_age_s: float = field(default=120.0, metadata=_range(1, 86_400))
+
+
+@dataclass(frozen=True, slots=True)
 class MetricsConfig:
     enabled: bool = True
     path: str = "/metrics"
@@ -424,6 +434,7 @@ class Config:
     auth: AuthConfig = field(default_factory=AuthConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     fanout: FanoutConfig = field(default_factory=FanoutConfig)
+    resume: ResumeConfig = field(default_factory=ResumeConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     log: LogConfig = field(default_factory=LogConfig)
     bars: BarsConfig = field(default_factory=BarsConfig)

@@ -13,6 +13,8 @@ Modules: :mod:`~ticker.core.model` (typed values, no numpy),
 :mod:`~ticker.core.hub` (who is subscribed to what),
 :mod:`~ticker.core.outbox` (one connection's bounded, conflating queue),
 :mod:`~ticker.core.slow_consumer` (when a slow client is warned and cut off),
+:mod:`~ticker.core.ring` (recent updates per symbol, for clients that resume),
+:mod:`~ticker.core.resume` (whether a resuming client's gap can be filled),
 :mod:`~ticker.core.stats` (plain counters and histograms),
 :mod:`~ticker.core.calendar` (trading hours, day rolls, bar boundaries: the one
 place that does date arithmetic), :mod:`~ticker.core.bars` and

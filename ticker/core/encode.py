@@ -5,6 +5,9 @@ its change mask, with the table's current values. Because fan-out runs in
 the same synchronous step as :meth:`SymbolTable.apply`, "current values"
 are the values of the tick being published; for a conflated update they are
 the latest values, which is exactly what conflation promises.
+
+A snapshot also names the epoch its ``seq`` belongs to (see
+:mod:`ticker.core.table`): what a client sends back to resume.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class QuoteEncoder:
             "ask_size": _size(self._asz[sid]),
             "ts": self._ts[sid],
             "status": Status(int(t.status[sid])).label,
+            "epoch": t.epoch[sid],
         }
 
     def snapshot(self, sid: int) -> bytes:

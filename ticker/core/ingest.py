@@ -10,6 +10,10 @@ Two additions serve the Redis bus (:mod:`ticker.bus`): a :class:`Tap` sees
 every applied tick and status change (the feed process publishes them), and
 :meth:`Ingest.apply_mirrored` is the gateway's way in, the same
 table -> encode once -> hub path with the publisher's ``seq``.
+
+With a resume ring (:attr:`Ingest.ring`, :mod:`ticker.core.ring`) every
+update is encoded once whether or not anyone is subscribed, and the same
+bytes go to the ring and to the subscribers.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from ticker.core.batch import TickBatch, TickRow
 from ticker.core.encode import QuoteEncoder, encode_status
 from ticker.core.hub import Hub
 from ticker.core.model import QuoteState, Status, Tick
+from ticker.core.ring import UpdateRing
 from ticker.core.stats import FeedStats
-from ticker.core.table import QUOTE_MASK, SEQ, STATUS, Reject, SymbolTable
+from ticker.core.table import QUOTE_MASK, SEQ, STATUS, Reject, SymbolTable, column_view
 
 if TYPE_CHECKING:
     from ticker.core.delay import DelayLines
@@ -65,6 +70,9 @@ class Ingest:
         self.tap: Tap | None = None
         #: Set when bars are on where ticks are applied (not on a gateway: it mirrors bars).
         self.bars: BarHook | None = None
+        #: Set by a service that serves clients: recent updates for resuming ones.
+        self.ring: UpdateRing | None = None
+        self._seq = column_view(table.seq)
         #: Delay lines (sampled by their own timer); told when a sequence starts over.
         self.delayed: DelayLines | None = None
 
@@ -132,13 +140,19 @@ class Ingest:
             self._send_status(sid, now)
         return True
 
-    def reset_mirrored(self, sid: int, state: QuoteState, now: float) -> None:
+    def reset_mirrored(self, sid: int, state: QuoteState, now: float, epoch: str | None = None) -> None:
         """Adopt a state with a *lower* seq (the publisher lost its sequence along
-        with Redis's data): subscribers get a fresh snapshot, which replaces their
-        state and seq baseline, never an update that would go backwards."""
+        with Redis's data), or of another ``epoch``: subscribers get a fresh
+        snapshot, which replaces their state, seq baseline and epoch, never an
+        update that would go backwards; the resume ring starts over."""
         self.table.forget(sid)
         self.table.apply_mirrored(sid, state, now)
-        self.hub.publish_control(sid, self.encoder.snapshot(sid), now)
+        if epoch is not None:
+            self.table.epoch[sid] = epoch
+        if self.ring is not None:
+            self.ring.reset(sid, state.seq)
+        if self.hub.subscribers[sid]:
+            self.hub.publish_control(sid, self.encoder.snapshot(sid), now)
         if self.delayed is not None:
             self.delayed.reset(sid)
 
@@ -155,11 +169,19 @@ class Ingest:
         if bars is not None:
             bars.applied(sid, now)
         hub = self.hub
-        if not hub.subscribers[sid]:
+        ring = self.ring
+        if ring is not None:  # every update is kept, so every update is encoded
+            payload = self.encoder.update(sid, mask)
+            ring.append(sid, self._seq[sid], payload, now)
+            if not hub.subscribers[sid]:
+                return
+        elif not hub.subscribers[sid]:
             return
+        else:
+            payload = self.encoder.update(sid, mask)
         if mask & STATUS:
             self._send_status(sid, now)
-        hub.publish_update(sid, mask & QUOTE_MASK, self.encoder.update(sid, mask), now)
+        hub.publish_update(sid, mask & QUOTE_MASK, payload, now)
 
     def publish_status(self, sid: int, now: float) -> None:
         """Tell subscribers (and the bus) the symbol's current status."""

@@ -146,6 +146,12 @@ class FanoutStats:
         self.refused: Counter[str] = Counter()
         self.fanout_latency = Histogram(LATENCY_BUCKETS)
         self.queue_depth = Histogram(DEPTH_BUCKETS)
+        #: Symbols resumed with ``since``, by :class:`ticker.core.resume.Outcome` value.
+        self.resumes: Counter[str] = Counter()
+        #: Updates sent to resuming clients from the resume ring.
+        self.replayed = 0
+        #: Application heartbeat messages sent to idle connections.
+        self.heartbeats_sent = 0
 
 
 class FeedStats:

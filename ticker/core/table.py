@@ -8,6 +8,12 @@ Invariants, held by :meth:`SymbolTable.apply` alone:
   changed as a client would see it;
 * ``ts`` never goes backwards for a symbol.
 
+Each symbol's ``seq`` belongs to an *epoch* (:attr:`SymbolTable.epoch`, a
+short string): the name of one unbroken sequence. Whoever can no longer
+prove that ``seq`` continues what clients saw (a new process, a sequence
+started over) gives the symbol a new epoch; the table only holds it, so
+snapshots carry it and resuming clients can be checked against it.
+
 A gateway fed by the Redis bus (:mod:`ticker.bus`) does not assign ``seq``:
 :meth:`SymbolTable.apply_mirrored` copies the publisher's full state of a
 symbol, ``seq`` included, and refuses anything older than what it holds, so
@@ -87,6 +93,8 @@ class SymbolTable:
         self.ts = np.zeros(n, dtype=np.int64)
         self.seq = np.zeros(n, dtype=np.int64)
         self.status = np.full(n, Status.PENDING, dtype=np.int8)
+        #: The epoch each symbol's ``seq`` belongs to (set by the service or the bus).
+        self.epoch: list[str] = [""] * n
         #: Monotonic time of the last applied tick (for staleness), 0 = never.
         self.applied_at = np.zeros(n)
         #: Rejections so far, indexed by -Reject.

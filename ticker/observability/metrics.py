@@ -56,6 +56,7 @@ from prometheus_client.registry import Collector
 from feeds.runner import FeedState
 from ticker import __version__
 from ticker.core.model import Status
+from ticker.core.resume import Outcome
 from ticker.core.stats import Histogram
 from ticker.core.table import Reject
 from ticker.observability.families import Family, Kind, Sample, counter, gauge, histogram, with_known
@@ -187,6 +188,17 @@ SERVICE_FAMILIES: tuple[Family[ServiceView], ...] = (
             "slow_consumer_warnings"),
     _fanout("ticker_slow_consumer_disconnects", "Connections closed with 1013 for not keeping up.",
             "slow_consumer_closes"),
+    # ---- resume and heartbeats
+    Family(C, "ticker_resumes", "Symbols a client resumed with since, by outcome (recovered or why not).",
+           ("outcome",), lambda v: with_known(v.service.fanout_stats.resumes, (o.value for o in Outcome))),
+    _fanout("ticker_resume_replayed_updates", "Updates sent to resuming clients from the resume ring.",
+            "replayed"),
+    gauge("ticker_resume_ring_bytes", "Payload bytes of the updates held in the resume ring.",
+          lambda v: v.service.ingest.ring.bytes if v.service.ingest.ring else 0),
+    gauge("ticker_resume_ring_updates", "Updates held in the resume ring, all symbols together.",
+          lambda v: v.service.ingest.ring.updates if v.service.ingest.ring else 0),
+    _fanout("ticker_heartbeats_sent", "Application heartbeat messages sent to idle connections.",
+            "heartbeats_sent"),
     # ---- licensed data: delayed streams, usage records
     gauge("ticker_delayed_subscriptions", "Subscriptions served from a delay line (delayed entitlements).",
           lambda v: v.service.licensing.stats()["delayed_subscriptions"]),

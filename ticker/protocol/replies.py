@@ -44,13 +44,20 @@ def encode_error(
 
 
 def encode_subscribed(
-    id: RequestId, symbols: Sequence[str], throttle_ms: int = 0, *, delayed: Mapping[str, int] | None = None
+    id: RequestId,
+    symbols: Sequence[str],
+    throttle_ms: int = 0,
+    resume: dict[str, Any] | None = None,
+    *,
+    delayed: Mapping[str, int] | None = None,
 ) -> bytes:
     """``delayed``: the symbols served delayed, with their delay in seconds (v1 addition)."""
     obj = _with_id({"type": "subscribed"}, id)
     obj["symbols"] = list(symbols)
     if throttle_ms:
         obj["throttle_ms"] = throttle_ms
+    if resume is not None:
+        obj["resume"] = resume
     if delayed:
         obj["delayed"] = dict(delayed)
     return orjson.dumps(obj)
@@ -64,6 +71,15 @@ def encode_unsubscribed(id: RequestId, symbols: Sequence[str]) -> bytes:
 
 def encode_pong(id: RequestId, ts: int) -> bytes:
     obj = _with_id({"type": "pong"}, id)
+    obj["ts"] = ts
+    return orjson.dumps(obj)
+
+
+def encode_heartbeat(id: RequestId, ts: int, interval_ms: int | None = None) -> bytes:
+    """A heartbeat; the reply to a ``heartbeat`` request also echoes ``id`` and ``interval_ms``."""
+    obj = _with_id({"type": "heartbeat"}, id)
+    if interval_ms is not None:
+        obj["interval_ms"] = interval_ms
     obj["ts"] = ts
     return orjson.dumps(obj)
 

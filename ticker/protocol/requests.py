@@ -20,7 +20,9 @@ import orjson
 
 from ticker.protocol.codes import ErrorCode
 from ticker.protocol.errors import ProtocolError
+from ticker.protocol.heartbeat import MAX_INTERVAL_MS, MIN_INTERVAL_MS
 from ticker.protocol.replies import RequestId
+from ticker.protocol.resume import Position, parse_since
 from ticker.security.tokens import MAX_TOKEN_LENGTH
 
 MAX_ID_LENGTH = 64
@@ -41,6 +43,8 @@ class Subscribe:
     bars: tuple[str, ...] = ()
     #: Closed bars the ``bars`` snapshot carries before the forming one.
     history: int = 0
+    #: Resume: where the client stands per symbol (a subset of ``symbols``).
+    since: tuple[Position, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +65,16 @@ class Auth:
     id: RequestId = None
 
 
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """Send a heartbeat whenever the connection has been silent this long (0 = off)."""
+
+    interval_ms: int
+    id: RequestId = None
+
+
 #: Every request a client can send; the session's dispatch matches on it exhaustively.
-Request = Subscribe | Unsubscribe | Ping | Auth
+Request = Subscribe | Unsubscribe | Ping | Auth | Heartbeat
 Parser = Callable[[dict[str, Any], RequestId], Request]
 
 
@@ -125,7 +137,8 @@ def _parse_subscribe(msg: dict[str, Any], id: RequestId) -> Subscribe:
     if isinstance(throttle, bool) or not isinstance(throttle, int) or not 0 <= throttle <= MAX_THROTTLE_MS:
         raise _bad(f"field 'throttle_ms' must be an integer from 0 to {MAX_THROTTLE_MS}", id, "throttle_ms")
     bars = _bars(msg, id)
-    return Subscribe(symbols, id, throttle, bars, _history(msg, id, bars))
+    since = parse_since(msg.get("since"), symbols, id)
+    return Subscribe(symbols, id, throttle, bars, _history(msg, id, bars), since)
 
 
 def _parse_unsubscribe(msg: dict[str, Any], id: RequestId) -> Unsubscribe:
@@ -143,12 +156,28 @@ def _parse_auth(msg: dict[str, Any], id: RequestId) -> Auth:
     return Auth(token, id)
 
 
+def _parse_heartbeat(msg: dict[str, Any], id: RequestId) -> Heartbeat:
+    interval = msg.get("interval_ms")
+    if (
+        isinstance(interval, bool)
+        or not isinstance(interval, int)
+        or not (interval == 0 or MIN_INTERVAL_MS <= interval <= MAX_INTERVAL_MS)
+    ):
+        raise _bad(
+            f"field 'interval_ms' must be 0 (off) or an integer from {MIN_INTERVAL_MS} to {MAX_INTERVAL_MS}",
+            id,
+            "interval_ms",
+        )
+    return Heartbeat(interval, id)
+
+
 #: op name -> parser. Extensions register here.
 PARSERS: dict[str, Parser] = {
     "subscribe": _parse_subscribe,
     "unsubscribe": _parse_unsubscribe,
     "ping": _parse_ping,
     "auth": _parse_auth,
+    "heartbeat": _parse_heartbeat,
 }
 
 

@@ -4,16 +4,20 @@ Sans-I/O: :meth:`Session.receive` takes the text of one client frame and
 queues every reply in the connection's :class:`~ticker.outbox.Outbox`.
 Registration in the hub and the snapshot are queued in the same synchronous
 step, so every update a client sees for a symbol follows its snapshot and
-has a higher ``seq``.
+has a higher ``seq``. A subscribe that resumes (``since``,
+:mod:`ticker.protocol.resume`) queues the missed updates instead of the
+snapshot, in that same step, so the stream has no gap and no repeat.
 
 Policy lives here too, still without I/O: every inbound frame first passes
 the connection's rate limit (:class:`~ticker.limits.InboundRate`); until the
-client has authenticated (:class:`~ticker.access.Access`) only ``auth`` and
-``ping`` are served; a subscribe is cut down to the identity's entitlements.
-Names, patterns and groups resolve through the :class:`~ticker.protocol.catalog.Catalog`
-to hub ids: a symbol's own, or its delayed stream's for a delayed grant, so
-everything below (hub, outbox, snapshot) serves both alike. With usage
-reporting on, every subscription is an interval of the connection's
+client has authenticated (:class:`~ticker.access.Access`) only ``auth``,
+``ping`` and ``heartbeat`` are served; a subscribe is cut down to the
+identity's entitlements. Names, patterns and groups resolve through the
+:class:`~ticker.protocol.catalog.Catalog` to hub ids: a symbol's own, or its
+delayed stream's for a delayed grant, so everything below (hub, outbox,
+snapshot) serves both alike; a delayed stream is never resumed (``since``
+gets ``"reason":"delayed"`` and the delayed snapshot). With usage reporting
+on, every subscription is an interval of the connection's
 :class:`~ticker.core.usage.ConnectionUsage`.
 When the connection must end, :meth:`receive` and :meth:`check` return a
 :class:`~ticker.protocol.Close` for the I/O layer to carry out.
@@ -22,12 +26,13 @@ When the connection must end, :meth:`receive` and :meth:`check` return a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import assert_never
+from typing import Any, assert_never
 
 from ticker.core.bar_fanout import BarFanout
 from ticker.core.encode import QuoteEncoder
 from ticker.core.hub import Hub
 from ticker.core.outbox import Outbox
+from ticker.core.ring import UpdateRing
 from ticker.core.stats import FanoutStats
 from ticker.core.table import SymbolTable
 from ticker.core.usage import ENTITLEMENT, ConnectionUsage
@@ -35,15 +40,18 @@ from ticker.protocol.bar_session import BarSubscriptions
 from ticker.protocol.catalog import Catalog, Selection, is_group, is_pattern
 from ticker.protocol.codes import Close, CloseCode, CloseReason, ErrorCode
 from ticker.protocol.errors import ProtocolError, listed
+from ticker.protocol.heartbeat import HeartbeatTimer
 from ticker.protocol.replies import (
     RequestId,
     encode_authenticated,
+    encode_heartbeat,
     encode_pong,
     encode_subscribed,
     encode_unsubscribed,
     encode_warning,
 )
-from ticker.protocol.requests import Auth, Ping, Request, Subscribe, Unsubscribe, parse_request
+from ticker.protocol.requests import Auth, Heartbeat, Ping, Request, Subscribe, Unsubscribe, parse_request
+from ticker.protocol.resume import ResumePlan, Resumer
 from ticker.security.access import Access, AccessEvent, AccessState
 from ticker.security.limits import InboundRate, RateVerdict
 from ticker.security.tokens import TokenError
@@ -58,7 +66,8 @@ def _symbols_error(code: ErrorCode, what: str, names: list[str], id: RequestId, 
 class Session:
     __slots__ = (
         "table", "hub", "encoder", "outbox", "stats", "max_symbols", "access", "rate",
-        "_wall", "subscriptions", "closed", "ending", "bars", "_bar_source", "catalog", "usage",
+        "_wall", "subscriptions", "closed", "ending", "bars", "_bar_source", "ring", "heartbeat",
+        "catalog", "usage",
     )  # fmt: skip
 
     def __init__(
@@ -75,6 +84,7 @@ class Session:
         wall_clock: Callable[[], int] = wall_us,
         bars: BarFanout | None = None,
         max_history: int = 0,
+        ring: UpdateRing | None = None,
         catalog: Catalog | None = None,
         usage: ConnectionUsage | None = None,
     ) -> None:
@@ -95,6 +105,9 @@ class Session:
         #: Bar series followed (made on the first request about bars).
         self.bars: BarSubscriptions | None = None
         self._bar_source = (bars, max_history)
+        #: Recent updates for resuming (None: the server keeps none).
+        self.ring = ring
+        self.heartbeat = HeartbeatTimer()
         #: Names -> hub ids (patterns, groups, delayed streams).
         self.catalog = catalog if catalog is not None else Catalog(table, encoder)
         self.usage = usage
@@ -112,7 +125,7 @@ class Session:
         except ProtocolError as exc:
             self.error(exc, now)
             return None
-        if not self.access.authenticated and not isinstance(request, (Auth, Ping)):
+        if not self.access.authenticated and not isinstance(request, (Auth, Ping, Heartbeat)):
             self.error(self._unauthenticated(request.id), now)
             return None
         self.stats.requests[type(request).__name__.lower()] += 1
@@ -134,6 +147,8 @@ class Session:
                 self._ping(request, now)
             case Auth():
                 return self._auth(request, now)
+            case Heartbeat():
+                self._heartbeat(request, now)
             case _:
                 assert_never(request)
         return None
@@ -150,9 +165,12 @@ class Session:
         return None
 
     def check(self, now: float) -> Close | None:
-        """Timers (called a few times a second): auth deadline, token expiry."""
+        """Timers (called a few times a second): heartbeat, auth deadline, token expiry."""
         if self.closed or self.ending is not None:
             return None
+        if self.heartbeat.due(self.outbox, now):
+            self.outbox.push(encode_heartbeat(None, self._wall()), now)
+            self.stats.heartbeats_sent += 1
         event = self.access.due(now)
         if event is None:
             return None
@@ -254,21 +272,30 @@ class Session:
             )
         outbox = self.outbox
         if known:
-            outbox.push(self._subscribed(req.id, known, req.throttle_ms), now)
-            self._add(known, req.throttle_ms, now)
+            plan = None
+            if req.since:  # resume: the ring holds live bytes, so delayed streams never resume
+                resumer = Resumer(self.table, self.encoder, self.ring, self.stats, self._wall)
+                delayed = {self.catalog.name(h) for h in known if self.catalog.delay(h)}
+                plan = resumer.plan(known, req.since, self.subscriptions, now, delayed=delayed)
+            resume = None if plan is None else plan.ack(req.throttle_ms > 0)
+            outbox.push(self._subscribed(req.id, known, req.throttle_ms, resume), now)
+            self._add(known, req.throttle_ms, now, plan)
         if unknown:
             self.error(self._unknown(unknown, req.id, "subscribed"), now)
         if denied:
             self.error(self._not_entitled(denied, req.id, "the others were subscribed"), now)
 
-    def _subscribed(self, id: RequestId, hids: list[int], throttle_ms: int) -> bytes:
+    def _subscribed(
+        self, id: RequestId, hids: list[int], throttle_ms: int, resume: dict[str, Any] | None = None
+    ) -> bytes:
         """The ack: symbols subscribed, the delayed ones named with their delay."""
         catalog = self.catalog
         delayed = {catalog.name(h): d for h in hids if (d := catalog.delay(h))}
-        return encode_subscribed(id, [catalog.name(h) for h in hids], throttle_ms, delayed=delayed)
+        return encode_subscribed(id, [catalog.name(h) for h in hids], throttle_ms, resume, delayed=delayed)
 
-    def _add(self, hids: list[int], throttle_ms: int, now: float) -> None:
-        """Register in the hub and queue each snapshot, in the same synchronous step."""
+    def _add(self, hids: list[int], throttle_ms: int, now: float, plan: ResumePlan | None = None) -> None:
+        """Register in the hub and queue each snapshot (or a resume's replay), in the
+        same synchronous step."""
         outbox = self.outbox
         interval = throttle_ms / 1000.0
         usage = self.usage
@@ -276,10 +303,13 @@ class Session:
             self.subscriptions[sid] = throttle_ms
             self.hub.add(sid, outbox)
             outbox.set_throttle(sid, interval, now)
-            snapshot = self.catalog.snapshot(sid)
-            outbox.push(snapshot, now, sid)
+            sent = 0
+            if plan is None or not plan.send(sid, outbox, throttle_ms, now):
+                snapshot = self.catalog.snapshot(sid)
+                outbox.push(snapshot, now, sid)
+                sent = len(snapshot)
             if usage is not None:
-                usage.subscribed(sid, len(snapshot))
+                usage.subscribed(sid, sent)
 
     def _bar_subscriptions(self) -> BarSubscriptions:
         if self.bars is None:
@@ -325,6 +355,10 @@ class Session:
 
     def _ping(self, req: Ping, now: float) -> None:
         self.outbox.push(encode_pong(req.id, self._wall()), now)
+
+    def _heartbeat(self, req: Heartbeat, now: float) -> None:
+        self.heartbeat.set(req.interval_ms)
+        self.outbox.push(encode_heartbeat(req.id, self._wall(), req.interval_ms), now)
 
     def _auth(self, req: Auth, now: float) -> Close | None:
         access = self.access

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import secrets
 import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from ticker.core.hub import Hub
 from ticker.core.ingest import Ingest
 from ticker.core.model import Status
 from ticker.core.outbox import Outbox
+from ticker.core.ring import UpdateRing
 from ticker.core.slow_consumer import SlowConsumerPolicy
 from ticker.core.stats import FanoutStats, FeedStats
 from ticker.core.table import SymbolTable
@@ -73,6 +75,7 @@ class Service:
         feeds: list[Feed] | None = None,
         clock: Callable[[], float] = time.monotonic,
         role: Role | None = None,
+        epoch: str | None = None,
         wall: Callable[[], int] = wall_us,
     ) -> None:
         self.config = config
@@ -98,6 +101,13 @@ class Service:
             self.charts = Charts(config.bars, self.table, self.feeds, self.feed_of, clock=clock)
         if self.charts is not None and self.role is not Role.GATEWAY:
             self.ingest.bars = self.charts.fanout
+        #: This process's sequence epoch: every symbol's until the bus says otherwise
+        #: (a feed process continues Redis's, a gateway copies its publishers').
+        self.epoch = epoch or secrets.token_hex(8)
+        self.table.epoch[:] = [self.epoch] * len(self.table)
+        r = config.resume
+        if self.role is not Role.FEED and r.max_updates:
+            self.ingest.ring = UpdateRing(len(self.table), max_updates=r.max_updates, max_age_s=r.max_age_s)
         #: Delayed streams, symbol groups and usage records (licensed data).
         bar_ids = len(self.charts.fanout.series) if self.charts is not None else 0
         self.licensing = Licensing(
@@ -377,6 +387,7 @@ class Service:
             rate=rate,
             bars=self.charts.fanout if self.charts is not None else None,
             max_history=self.config.bars.max_history,
+            ring=self.ingest.ring,
             catalog=self.licensing.catalog,
             usage=self.licensing.connection_usage(access, admitted.ip if admitted else ""),
         )
@@ -420,6 +431,8 @@ class Service:
         self.licensing.sweep()
         for feed in self.feed_stats.values():
             feed.latency.flush()
+        if self.ingest.ring is not None:
+            self.ingest.ring.expire(now)
         if self.role is Role.GATEWAY:
             return  # staleness and failover are the feed process's calls; the bus carries them
         stale, switches = self.sources.sweep(now, self.table.status, self.table.applied_at)

@@ -81,8 +81,14 @@ class Publisher(World):
         self.ingest.tap = self.outbound
         self.sink = FeedSink(self.ingest, self.feed)
         self.epoch = "e1"
+        self.new_sequence("s1")
         self.n = 0
         self.ts = 1_000_000
+
+    def new_sequence(self, name: str) -> None:
+        """The sequence epoch its entries (and its own snapshots) name."""
+        self.sequence = name
+        self.table.epoch[:] = [name] * len(self.table)
 
     def ticks(self, rng: np.random.Generator, count: int) -> None:
         sid = rng.integers(0, len(SYMBOLS), count).astype(np.int32)
@@ -97,7 +103,7 @@ class Publisher(World):
     def entry(self, full: bool = False) -> dict[bytes, bytes]:
         self.n += 1
         rows = self.outbound.full_rows(0) if full else self.outbound.take()[0]
-        return {FIELD: encode_entry(self.epoch, self.n, full, 0, rows)}
+        return {FIELD: encode_entry(self.epoch, self.n, full, 0, rows, self.sequence)}
 
     def states(self) -> list[bytes]:
         return list(encode_states(self.outbound.full_rows(0)).values())
@@ -216,6 +222,8 @@ def test_gateway_client_receives_exactly_what_a_publisher_client_receives() -> N
     rng = np.random.default_rng(7)
     pub, gw = Publisher(), Gateway()
     assert gw.entry(pub.entry(full=True)) is EntryOutcome.APPLIED
+    # the client subscribed before the first sync learns the publisher's sequence epoch
+    assert {(m["type"], m["epoch"]) for m in gw.take()} == {("snapshot", "s1")}
     sent: list[dict[str, object]] = []
     got: list[dict[str, object]] = []
     for _ in range(50):
@@ -241,7 +249,7 @@ def test_gap_asks_for_resync_which_lands_on_the_publishers_state_without_going_b
     pub.ticks(rng, 5)
     assert gw.entry(pub.entry()) is EntryOutcome.RESYNC
     assert gw.link.resync_reason == "gap"
-    gw.mirror.resync(gw.link, pub.epoch, pub.n, b"99-0", pub.states(), 2.0)
+    gw.mirror.resync(gw.link, pub.epoch, pub.n, b"99-0", pub.states(), 2.0, pub.sequence)
     assert same_state(pub, gw)
     assert gw.bus.resyncs["gap"] == 1
     for m in gw.take():
@@ -319,12 +327,12 @@ def test_garbage_on_the_bus_is_counted_and_never_crashes() -> None:
     gw.entry(pub.entry(full=True))
     assert gw.entry({FIELD: b"\xff garbage"}) is EntryOutcome.RESYNC
     assert gw.bus.bad_entries == 1 and gw.link.resync_reason == "bad_entry"
-    gw.mirror.resync(gw.link, pub.epoch, pub.n, b"5-0", [*pub.states(), b"{oops", b"[1,2]"], 2.0)
+    gw.mirror.resync(gw.link, pub.epoch, pub.n, b"5-0", [*pub.states(), b"{oops", b"[1,2]"], 2.0, pub.sequence)
     pub.ticks(rng, 4)
     rows = pub.outbound.take()[0]
     pub.n += 1
     junk = [["EURUSD", "x"], ["XXXYYY", 1, 1.0, 1.1, None, None, 1, 1], *rows]
-    assert gw.entry({FIELD: encode_entry(pub.epoch, pub.n, False, 0, junk)}) is EntryOutcome.APPLIED
+    assert gw.entry({FIELD: encode_entry(pub.epoch, pub.n, False, 0, junk, pub.sequence)}) is EntryOutcome.APPLIED
     assert gw.bus.bad_rows == 3 and gw.bus.unknown_symbols == {"XXXYYY"}
     assert same_state(pub, gw)
 
@@ -339,6 +347,7 @@ def test_a_publisher_that_lost_its_sequence_is_adopted_with_fresh_snapshots() ->
     # Redis lost its data and the feed process restarted: its sequence starts over.
     new = Publisher()
     new.epoch = "e2"
+    new.new_sequence("s2")
     new.ts = old.ts  # source time goes on
     new.ticks(rng, 6)
     assert gw.entry(new.entry(full=True)) is EntryOutcome.APPLIED
@@ -353,3 +362,80 @@ def test_a_publisher_that_lost_its_sequence_is_adopted_with_fresh_snapshots() ->
     assert gw.entry(new.entry()) is EntryOutcome.APPLIED
     assert {m["type"] for m in gw.take()} <= {"update", "status"}
     assert same_state(new, gw)
+
+
+# ---------------------------------------------------------------- sequence epochs and the resume ring
+
+
+def with_ring(gw: Gateway) -> Gateway:
+    from ticker.core.ring import UpdateRing
+
+    gw.ingest.ring = UpdateRing(len(gw.table), max_updates=1000, max_age_s=1e9)
+    return gw
+
+
+def test_a_gateway_that_replays_the_stream_holds_the_same_ring_as_one_that_followed_it_live() -> None:
+    rng = np.random.default_rng(21)
+    pub, live = Publisher(), with_ring(Gateway())
+    stream = [pub.entry(full=True)]
+    live.entry(stream[0])
+    for _ in range(30):
+        pub.ticks(rng, int(rng.integers(0, 6)))
+        stream.append(pub.entry())
+        live.entry(stream[-1])
+    late = with_ring(Gateway())
+    late.mirror.prefill(late.link, [(f"{i}-0".encode(), e) for i, e in enumerate(stream[10:])], 1.0)
+    late.mirror.resync(late.link, pub.epoch, pub.n, b"40-0", pub.states(), 1.0, pub.sequence)
+    assert same_state(pub, late) and late.link.prefilled
+    assert late.feed.ingested == 0  # replaying history is not ingesting ticks
+    ring_live, ring_late = live.ingest.ring, late.ingest.ring
+    assert ring_live is not None and ring_late is not None
+    for sid in range(len(SYMBOLS)):
+        floor = ring_late.floor(sid)
+        assert ring_late.after(sid, floor) == ring_live.after(sid, floor)  # byte for byte
+        assert late.table.epoch[sid] == live.table.epoch[sid] == "s1"
+    assert sum(ring_late.held(s) for s in range(len(SYMBOLS))) > 20
+
+
+def test_a_new_sequence_epoch_is_adopted_with_snapshots_even_when_seq_goes_on() -> None:
+    rng = np.random.default_rng(22)
+    pub, gw = Publisher(), with_ring(Gateway())
+    pub.ticks(rng, 20)
+    gw.entry(pub.entry(full=True))
+    gw.take()
+    # Redis came back from an old snapshot and the feed process restarted: same numbers,
+    # no proof they continue what clients saw, so a new sequence epoch.
+    pub.epoch = "e2"
+    pub.new_sequence("s2")
+    pub.ticks(rng, 3)
+    assert gw.entry(pub.entry(full=True)) is EntryOutcome.APPLIED
+    msgs = gw.take()
+    assert {(m["type"], m["epoch"]) for m in msgs} == {("snapshot", "s2")}
+    assert {m["symbol"] for m in msgs} == set(SYMBOLS)  # the never-ticked too
+    assert gw.table.epoch == ["s2"] * len(SYMBOLS) and same_state(pub, gw)
+    ring = gw.ingest.ring
+    assert ring is not None and all(ring.held(s) == 0 for s in range(len(SYMBOLS)))  # history of s1 is gone
+    pub.ticks(rng, 5)
+    gw.entry(pub.entry())
+    assert {m["type"] for m in gw.take()} <= {"update", "status"}
+
+
+def test_a_feed_process_keeps_the_stored_sequence_epoch_only_for_the_same_redis() -> None:
+    from ticker.bus.publisher import BusPublisher
+
+    pub = Publisher()
+    bp = BusPublisher(
+        "redis://127.0.0.1:1/0", "p", ["fx"], pub.outbound, pub.table, BusStats("feed"),
+        maxlen=100, clock=lambda: 0.0, wall_us=lambda: 0,
+    )  # fmt: skip
+    bp._run_id = "redis-a"
+    bp._adopt_sequence(0, True, b"s1", b"redis-a")
+    assert bp.seq_epochs == ["s1"] and pub.table.epoch == ["s1"] * len(SYMBOLS)
+    for restored, stored, run_id in ((True, b"s1", b"redis-b"), (False, b"s1", b"redis-a"), (True, None, None)):
+        bp._adopt_sequence(0, restored, stored, run_id)
+        assert bp.seq_epochs[0] not in ("s1", bp.epoch) and set(pub.table.epoch) == {bp.seq_epochs[0]}
+    raw = encode_entry("e", 1, True, 0, [], "s9")
+    assert decode_entry({FIELD: raw}).sequence == "s9"
+    assert decode_entry({FIELD: encode_entry("e", 1, True, 0, [])}).sequence == "e"  # an older publisher
+    with pytest.raises(BusFormatError):
+        decode_entry({FIELD: orjson.dumps({"e": "e", "n": 1, "f": True, "w": 0, "r": [], "s": 5})})

@@ -19,7 +19,7 @@ def test_subscribe_replies_then_snapshots_then_updates(world: World) -> None:
     assert msgs[0] == {"type": "subscribed", "id": 1, "symbols": ["EURUSD", "GBPUSD"]}
     assert msgs[1] == {
         "type": "snapshot", "symbol": "EURUSD", "seq": 1, "bid": 1.1, "ask": 1.2,
-        "bid_size": 1000000, "ask_size": 1000000, "ts": 1001, "status": "live",
+        "bid_size": 1000000, "ask_size": 1000000, "ts": 1001, "status": "live", "epoch": "e1",
     }  # fmt: skip
     assert msgs[2]["symbol"] == "GBPUSD" and msgs[2]["status"] == "pending" and msgs[2]["bid"] is None
     world.tick("EURUSD", 1.1, 1.3)

@@ -132,14 +132,15 @@ test("ping resolves with the round trip", async () => {
   assert.ok(rtt >= 0 && rtt < 5000);
 });
 
-test("a server without heartbeats: serverHeartbeat falls back to pings without an error", async () => {
-  const c = open({ serverHeartbeat: true, pingIntervalMs: 200 });
+test("serverHeartbeat asks for heartbeats: an idle connection gets them, and the client does not ping", async () => {
+  const c = open({ serverHeartbeat: true, pingIntervalMs: 1000 });
   const errors = [];
   c.on("error", (e) => errors.push(e));
-  const pongs = [];
-  c.on("message", (m) => m.type === "pong" && pongs.push(m));
+  const seen = { pong: 0, heartbeat: 0 };
+  c.on("raw", (m) => m.type in seen && seen[m.type]++);
   await next(c, "open");
-  await sleep(1200);
-  assert.ok(pongs.length >= 1, "the client pinged once the server said it has no heartbeats");
+  await sleep(2600); // nothing subscribed: only heartbeats can arrive
+  assert.ok(seen.heartbeat >= 1, "no heartbeat on an idle connection");
+  assert.equal(seen.pong, 0, "the client pinged although the server sends heartbeats");
   assert.deepEqual(errors, []);
 });

@@ -264,7 +264,9 @@ export class Client {
         if (token && this.#o.tokenIn === "message")
             this.#authId = this.#send({ op: "auth", token });
         if (this.#o.serverHeartbeat && this.#o.pingIntervalMs > 0) {
-            this.#heartbeatId = this.#send({ op: "heartbeat", interval_ms: this.#o.pingIntervalMs });
+            // The server takes 1000..60000 ms (docs/protocol.md, "Heartbeats").
+            const interval = Math.min(60_000, Math.max(1_000, this.#o.pingIntervalMs));
+            this.#heartbeatId = this.#send({ op: "heartbeat", interval_ms: interval });
             this.#keepalive.serverHeartbeats = true;
         }
         this.#to("open", "socket open");
@@ -447,7 +449,8 @@ export class Client {
             case "error": {
                 if (m.id === this.#authId && m.code === "auth_failed")
                     this.#authRefused = true;
-                const heartbeat = m.id === this.#heartbeatId && m.code === "unknown_op"; // a server without heartbeats
+                // Heartbeats refused (a server without them: unknown_op, or any other refusal): ping instead.
+                const heartbeat = m.id === this.#heartbeatId;
                 if (heartbeat)
                     this.#keepalive.serverHeartbeats = false;
                 const wholeRequest = m.code === "too_many_symbols" || m.code === "bad_request";
