@@ -236,7 +236,7 @@ def measure(variant: str) -> tuple[int, int, int]:
     specs = [spec(s) for s in universe()[:100]]
     batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1), SECONDS, 0.005)
     ticks = sum(len(b) for b in batches)
-    deliveries = _workload(variant)()  # the same workload, outside callgrind: messages taken
+    deliveries = _workload(variant)()  # the same workload, outside callgrind: updates delivered
     return _count(variant, True) - _count(variant, False), ticks, deliveries
 
 
