@@ -15,8 +15,13 @@ resume ring at the defaults, full; ``daystats``: the trading day's market hook w
 daily statistics on the FX calendar; ``crosses``: that plus EURJPY and EURGBP
 derived from their legs (the feed no longer sends them, as with a feed of USD
 pairs), so "per tick" is per tick the feed delivers, the derived ticks' cost included;
-``default``: what the default config turns on together (bars, the resume ring, daily
-statistics).
+``delayed``: 10% of the outboxes on delayed entitlements (1 s delay lines released
+by their timer), against ``idle10``, the same outboxes subscribed to nothing (to tell
+the delay lines' cost from delivering 10% fewer updates); ``default``: what the
+default config turns on together (bars, the resume ring, daily statistics).
+
+Deliveries are the quote updates pushed into outboxes, counted (the hub's per-stream
+counters times each stream's subscribers; subscriptions are fixed here), not assumed.
 
     python -m benchmarks.instructions [variant ...]
 """
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -76,22 +82,24 @@ def _workload(variant: str) -> tuple[Callable[[], None], Callable[[], tuple[int,
     for i, box in enumerate(boxes):
         for j in range(K):
             hub.add((i * K + j) % len(table), box)
-    if setup.attach is not None:
-        setup.attach(boxes)
+    step = setup.attach(boxes, stats) if setup.attach is not None else None
     batches = _batches(SyntheticMarket(specs, total_rate=2000, seed=1, start_us=start_us), SECONDS, 0.005)
     if derived:  # the feed does not send what the service derives
         batches = [b.take(~np.isin(b.sid, list(derived))) for b in batches]
 
     def run() -> None:
-        for batch in batches:
+        for n, batch in enumerate(batches):
             sink.publish(batch)
+            if step is not None:
+                step(start_us + (n + 1) * 5_000)
             for box in boxes:
                 box.take_frame()
 
     def counts() -> tuple[int, int, int]:
         market = ingest.market
         derived = sum(getattr(market, "cross_ticks", {}).values()) if market is not None else 0
-        return feed.ingested, feed.ingested + derived, stats.messages_sent
+        delivered = sum(n * len(subs) for n, subs in zip(hub.published, hub.subscribers, strict=True))
+        return feed.ingested, feed.ingested + derived, delivered
 
     return run, counts
 
@@ -101,8 +109,10 @@ class Setup(NamedTuple):
 
     #: Symbols the service derives (the feed does not send them).
     derived: Sequence[int] = ()
-    #: Called with the outboxes once they exist (to subscribe them to more than quotes).
-    attach: Callable[[list[Any]], None] | None = None
+    #: Called with the outboxes (and their stats) once they exist (to subscribe them to
+    #: more than quotes, or replace some: delayed entitlements); may return a step run
+    #: after each batch with its market time in µs (a timer of the variant's).
+    attach: Callable[[list[Any], Any], Callable[[int], None] | None] | None = None
 
 
 def _base(ingest: Any) -> Setup | None:
@@ -175,12 +185,58 @@ def _bars_subscribed(ingest: Any) -> Setup | None:
     per symbol): forming updates merge per series per frame."""
     fanout = _bar_fanout(ingest)
 
-    def attach(boxes: list[Any]) -> None:
+    def attach(boxes: list[Any], stats: Any) -> None:
         n = len(ingest.table)
         for i, box in enumerate(boxes):
             box.set_encoder(fanout.encoder(ingest.encoder.update))
             for j in range(K):
                 fanout.add(fanout.key((i * K + j) % n, "1m"), box)
+
+    return Setup(attach=attach)
+
+
+def _delayed(ingest: Any) -> Setup | None:
+    """10% of the outboxes on a delayed entitlement (5 of each symbol's 50 subscribers):
+    their 10 symbols come from the delay lines (1 s delay), sampled and released by a timer
+    every 250 ms of market time, so releases fall inside the 2 s window (the default 1 s
+    interval would release nothing before 2 s; 250 ms gives delayed subscribers four
+    times the updates, so it overstates them). The real-time 90% are unchanged."""
+    from ticker.core.delay import DelayLines
+    from ticker.core.outbox import Outbox
+
+    lines = DelayLines(ingest.table, ingest.hub, ingest.encoder, (1,), interval_ms=250)
+    hub = ingest.hub
+
+    def attach(boxes: list[Any], stats: Any) -> Callable[[int], None]:
+        n = len(ingest.table)
+        for i in (i for i in range(len(boxes)) if (i // 10) % 10 == 0):  # every symbol keeps 45 live
+            delayed = Outbox(lines.encode_update, stats)
+            for j in range(K):
+                sid = (i * K + j) % n
+                hub.remove(sid, boxes[i])
+                hub.add(lines.hub_id(sid, 1), delayed)
+            boxes[i] = delayed
+        due = [0]
+
+        def step(now_us: int) -> None:  # the delay clock: call_at each interval boundary
+            if now_us >= due[0]:
+                due[0] = lines.tick(now_us, 1.0)
+
+        return step
+
+    return Setup(attach=attach)
+
+
+def _idle10(ingest: Any) -> Setup | None:
+    """The same 10% of outboxes as ``delayed`` subscribed to nothing: what ``delayed``
+    would cost if delayed streams were free (the per-tick work spread over 10% fewer
+    deliveries), to tell that apart from what the delay lines cost."""
+
+    def attach(boxes: list[Any], stats: Any) -> None:
+        n = len(ingest.table)
+        for i in (i for i in range(len(boxes)) if (i // 10) % 10 == 0):
+            for j in range(K):
+                ingest.hub.remove((i * K + j) % n, boxes[i])
 
     return Setup(attach=attach)
 
@@ -221,6 +277,8 @@ VARIANTS: dict[str, Callable[[Any], Setup | None]] = {
     "bars": _bars,
     "bars_fanout": _bars_subscribed,
     "ring": _ring,
+    "delayed": _delayed,
+    "idle10": _idle10,
     "daystats": _daystats,
     "crosses": _crosses,
     "default": _default,
@@ -246,6 +304,11 @@ def _count(variant: str, run: bool) -> int:
             valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
             sys.executable, "-m", "benchmarks.instructions", "--child", variant,
         ] + (["--run"] if run else [])  # fmt: skip
+        # Without address randomisation: outboxes are dict keys hashed by address, and
+        # random addresses moved counts by about ±2% from run to run.
+        setarch = shutil.which("setarch")
+        if setarch is not None:
+            cmd = [setarch, platform.machine(), "-R", *cmd]
         # One BLAS thread: numpy's OpenBLAS workers spin while idle, and callgrind counts
         # their instructions too (ingest-base measured 56.6M and 78.7M in two runs with
         # them, 81.49M in both without).

@@ -1,4 +1,5 @@
-"""Command line: ``ticker serve``, ``feed``, ``check-config``, ``watch``, ``new-api-key``, ``dev-certs``."""
+"""Command line: ``ticker serve``, ``feed``, ``check-config``, ``watch``, ``new-api-key``, ``dev-certs``,
+``usage-report``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ticker import __version__
@@ -32,14 +34,18 @@ def _checked(path: str | None, *, serving: bool) -> tuple[Config, list[Feed]]:
     then the feeds it builds (their files and symbols) and the TLS and JWT key files;
     every error found is raised at once (ConfigErrors), after the warnings are printed.
     ``serving``: a file that does not exist is an error, not a warning."""
+    from ticker.core.table import SymbolTable
     from ticker.runtime import markets
-    from ticker.runtime.assemble import build_feeds
+    from ticker.runtime.assemble import backups, build_feeds, collect_instruments
+    from ticker.runtime.licensing import Licensing
 
     config, errors = check(path)
     feeds: list[Feed] | None = None
     try:
         feeds = build_feeds(config)
         markets.check(config, feeds)  # symbol clashes between feeds, crosses, calendars
+        instruments, _ = collect_instruments(feeds, backups(config))
+        Licensing.check_groups(config, SymbolTable(instruments))  # groups name the feeds' symbols
     except ConfigError as exc:
         errors.append(exc)
     for warning in _file_checks(config, errors, missing_is_error=serving):
@@ -67,6 +73,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ticker.server.workers import supervise
 
         return supervise(config, args.config or os.environ.get("TICKER_CONFIG"), args.workers)
+    if args.worker_id is not None and config.usage.path:  # one usage file per worker process
+        import dataclasses
+
+        from ticker.runtime.usage_writer import worker_path
+
+        usage = dataclasses.replace(config.usage, path=worker_path(config.usage.path, args.worker_id))
+        config = dataclasses.replace(config, usage=usage)
     service = Service(config, feeds=feeds)
     app = make_app(config, service)
 
@@ -232,12 +245,22 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_new_api_key(args: argparse.Namespace) -> int:
     import json
 
-    from ticker.config import ApiKeyConfig
+    from ticker.config import ApiKeyConfig, DelayedSymbolsConfig
     from ticker.security.tokens import hash_key, new_api_key
 
     key = new_api_key()
+    delayed: dict[int, list[str]] = {}
+    for item in args.delayed:
+        pattern, _, seconds = item.rpartition("=")
+        if not pattern or not seconds.isdigit():
+            raise ConfigError(f"{item!r} is not PATTERN=SECONDS (e.g. 'XAU*=900')", key="--delayed")
+        delayed.setdefault(int(seconds), []).append(pattern)
+    symbols = tuple(args.symbols) if args.symbols is not None else (() if delayed else ("*",))
     try:
-        entry = ApiKeyConfig(args.name, hash_key(key), tuple(args.symbols), args.max_connections)
+        entry = ApiKeyConfig(
+            args.name, hash_key(key), symbols, args.max_connections,
+            tuple(DelayedSymbolsConfig(tuple(p), d) for d, p in delayed.items()),
+        )  # fmt: skip
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     print(f"# API key for {entry.name}: hand it over once; only its hash is kept.", file=sys.stderr)
@@ -250,6 +273,11 @@ def cmd_new_api_key(args: argparse.Namespace) -> int:
     ]
     if entry.max_connections:
         lines.append(f"max_connections = {entry.max_connections}")
+    if entry.delayed:
+        shown = [
+            f"{{ symbols = {json.dumps(list(d.symbols))}, delay_s = {d.delay_s} }}" for d in entry.delayed
+        ]
+        lines.append(f"delayed = [{', '.join(shown)}]")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
@@ -322,6 +350,56 @@ def cmd_dev_certs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_usage_report(args: argparse.Namespace) -> int:
+    from ticker.core.calendar import CalendarError, parse_instant
+    from ticker.core.usage_report import Report, render_csv, render_table
+    from ticker.runtime.usage_writer import usage_files
+
+    try:
+        start, end = parse_instant(args.start), parse_instant(args.end)
+    except CalendarError as exc:
+        raise ConfigError(str(exc), key="--from/--to") from None
+    if end <= start:
+        raise ConfigError("must be after --from", key="--to")
+    config = _load(args.config)
+    source = args.source or ("file" if args.file or config.usage.path or config.bus == "memory" else "redis")
+    report = Report(start, end)
+    if source == "redis":
+        if config.bus == "memory":
+            raise ConfigError('--source redis needs a Redis bus: bus = "redis://..."', key="bus")
+        asyncio.run(_read_stream(report, config.bus, config.bus_prefix, start // 1000))
+    else:
+        paths = [Path(f) for f in args.file]
+        if not paths:
+            u = config.usage
+            if not u.path:
+                raise ConfigError("no usage file: give --file, or set usage.path", key="usage.path")
+            paths = usage_files(u.path, u.files)
+        for path in paths:
+            try:
+                with path.open("rb") as f:
+                    for line in f:
+                        report.add_line(line)
+            except OSError as exc:
+                raise ConfigError(f"cannot read: {exc.strerror or exc}", key=str(path)) from None
+    if report.bad:
+        print(f"ticker: warning: skipped {report.bad} line(s) that are not usage records", file=sys.stderr)
+    by = {"identity": "identity", "symbol": "symbol", None: "identity_symbol"}[args.by]
+    rows = report.rows(by)  # type: ignore[arg-type]
+    render = render_csv if args.csv else render_table
+    sys.stdout.write(render(rows, by))  # type: ignore[arg-type]
+    return 0
+
+
+async def _read_stream(report: object, url: str, prefix: str, since_ms: int) -> None:
+    from ticker.bus.usage_stream import read_usage
+    from ticker.core.usage_report import Report
+
+    assert isinstance(report, Report)
+    async for line in read_usage(url, prefix, since_ms):
+        report.add_line(line)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ticker", description="Live market quotes over WebSocket.")
     parser.add_argument("--version", action="version", version=f"ticker {__version__}")
@@ -376,8 +454,15 @@ def main(argv: list[str] | None = None) -> int:
         help="make a random API key: the key goes to stderr, its [[auth.keys]] entry to stdout",
     )
     p.add_argument("--name", required=True, help="who the key is for (names the identity)")
-    p.add_argument("--symbols", nargs="+", default=["*"], help="symbols or glob patterns (default: all)")
+    p.add_argument(
+        "--symbols", nargs="+", default=None,
+        help="symbols or glob patterns seen in real time (default: all, or none with --delayed)",
+    )  # fmt: skip
     p.add_argument("--max-connections", type=int, default=0)
+    p.add_argument(
+        "--delayed", nargs="+", default=[], metavar="PATTERN=SECONDS",
+        help="symbols seen delayed, e.g. 'XAU*=900' (docs/security.md, Delayed data)",
+    )  # fmt: skip
     p.set_defaults(func=cmd_new_api_key)
 
     p = sub.add_parser(
@@ -388,6 +473,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dir", metavar="DIR")
     p.add_argument("--force", action="store_true", help="replace the files if DIR already has them")
     p.set_defaults(func=cmd_dev_certs)
+
+    p = sub.add_parser(
+        "usage-report",
+        help="minutes each identity saw each symbol (real time or delayed), from the usage records",
+    )
+    p.add_argument("--from", dest="start", required=True, help="window start: ISO 8601 (2025-01-01) or µs")
+    p.add_argument("--to", dest="end", required=True, help="window end (exclusive), as --from")
+    p.add_argument("--by", choices=["identity", "symbol"], help="sum per identity or per symbol only")
+    p.add_argument("--csv", action="store_true", help="CSV instead of a table")
+    p.add_argument("--config", help=config_help + "; gives usage.path and the bus")
+    p.add_argument(
+        "--source", choices=["file", "redis"],
+        help="read the usage file(s) or the bus stream (default: the file when usage.path is set)",
+    )  # fmt: skip
+    p.add_argument("--file", action="append", default=[], help="a usage file to read (repeatable)")
+    p.set_defaults(func=cmd_usage_report)
 
     args = parser.parse_args(argv)
     try:

@@ -57,11 +57,13 @@ async def running(
     feeds: list[Feed] | None = None,
     port: int = 0,
     clock: Callable[[], float] = time.monotonic,
+    **extra: Any,
 ) -> AsyncIterator[Running]:
     """A real server on 127.0.0.1; ``port`` 0 picks a free one (give one to restart on it);
-    ``clock``: the service's monotonic clock (staleness, metrics ages)."""
+    ``clock``: the service's monotonic clock (staleness, metrics ages); ``extra``: more
+    arguments for the :class:`Service` (an injected ``wall`` clock)."""
     cfg = cfg or config()
-    service = Service(cfg, feeds=feeds, clock=clock)
+    service = Service(cfg, feeds=feeds, clock=clock, **extra)
     app = make_app(cfg, service)
     runner = make_runner(app, cfg)  # the listener `ticker serve` uses: handshake deadlines, TLS
     await runner.setup()

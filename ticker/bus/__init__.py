@@ -15,7 +15,8 @@ Modules: :mod:`~ticker.bus.codec` (key layout and wire format, pure),
 publish, how a gateway adopts them; pure) and :mod:`~ticker.bus.bar_redis` (their
 Redis commands),
 :mod:`~ticker.bus.stats` (counters; exported by
-:mod:`ticker.observability.bus_metrics`).
+:mod:`ticker.observability.bus_metrics`), :mod:`~ticker.bus.usage_stream` (every
+gateway's usage records in one stream).
 
 Rule: may import :mod:`ticker.core`, :mod:`ticker.util` and redis; never
 aiohttp, prometheus_client, the protocol or the server.

@@ -25,6 +25,8 @@ from ticker.config.schema import (
     AuthConfig,
     BarsConfig,
     Config,
+    DelayConfig,
+    DelayedSymbolsConfig,
     FanoutConfig,
     FeedCommon,
     FeedConfig,
@@ -37,6 +39,7 @@ from ticker.config.schema import (
     ResumeConfig,
     ServerConfig,
     TlsConfig,
+    UsageConfig,
 )
 
 __all__ = [
@@ -47,6 +50,8 @@ __all__ = [
     "Config",
     "ConfigError",
     "ConfigErrors",
+    "DelayConfig",
+    "DelayedSymbolsConfig",
     "FanoutConfig",
     "FeedCommon",
     "FeedConfig",
@@ -60,4 +65,5 @@ __all__ = [
     "ResumeConfig",
     "ServerConfig",
     "TlsConfig",
+    "UsageConfig",
 ]

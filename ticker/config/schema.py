@@ -102,6 +102,22 @@ class TlsConfig:
         return bool(self.cert_file)
 
 
+#: Longest delay an entitlement may name (a day).
+MAX_DELAY_S = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class DelayedSymbolsConfig:
+    """Symbols an identity sees as they were ``delay_s`` ago (docs/security.md, Delayed data)."""
+
+    #: Names or glob patterns, as in ``symbols``.
+    symbols: tuple[str, ...] = ()
+    delay_s: int = field(default=900, metadata=_range(1, MAX_DELAY_S))
+
+    def __post_init__(self) -> None:
+        _check_patterns(self.symbols, required=True)
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKeyConfig:
     """One static API key: only its SHA-256 is stored (``ticker new-api-key`` makes one)."""
@@ -113,17 +129,20 @@ class ApiKeyConfig:
     symbols: tuple[str, ...] = ()
     #: Simultaneous WebSocket connections; 0 = auth.max_connections_per_identity.
     max_connections: int = field(default=0, metadata=_range(0, 1_000_000))
+    #: Symbols the key sees delayed: ``[{ symbols = ["XAU*"], delay_s = 900 }]``. Where a
+    #: symbol matches several entries (or ``symbols``), the shortest delay wins.
+    delayed: tuple[DelayedSymbolsConfig, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name:
             raise FieldError("name", "required (it names the identity in logs and limits)")
         if len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256):
             raise FieldError("sha256", "must be 64 lowercase hex digits (the SHA-256 of the key)")
-        _check_patterns(self.symbols)
+        _check_patterns(self.symbols, required=not self.delayed)
 
 
-def _check_patterns(patterns: tuple[str, ...]) -> None:
-    if not patterns:
+def _check_patterns(patterns: tuple[str, ...], *, required: bool = True) -> None:
+    if not patterns and required:
         raise FieldError("symbols", "at least one symbol or pattern is required")
     for i, p in enumerate(patterns):
         if not p or len(p) > 64:
@@ -148,12 +167,16 @@ class JwtConfig:
     symbols_claim: str = "symbols"
     #: Optional integer claim overriding auth.max_connections_per_identity.
     max_connections_claim: str = "max_connections"
+    #: Optional claim of delayed symbols: ``[{"symbols": ["XAU*"], "delay_s": 900}]``.
+    delayed_claim: str = "delayed"
 
     def __post_init__(self) -> None:
         if self.algorithm and not self.key_file:
             raise FieldError("key_file", f"required for algorithm {self.algorithm}")
         if not self.symbols_claim:
             raise FieldError("symbols_claim", "must not be empty")
+        if not self.delayed_claim:
+            raise FieldError("delayed_claim", "must not be empty")
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +357,46 @@ class FeedConfig:
     common: FeedCommon = field(default_factory=FeedCommon)
 
 
+@dataclass(frozen=True, slots=True)
+class DelayConfig:
+    """Delayed quotes: one shared delay line per symbol and delay (docs/security.md)."""
+
+    #: Delays offered to JWTs besides those the API keys name; a token's delay is
+    #: rounded up to the next one offered (a longer delay is always allowed).
+    delays_s: tuple[int, ...] = ()
+    #: The delay lines sample each changed symbol once per interval, so a delayed
+    #: stream has at most one update per symbol per interval (the last change of each
+    #: is always delivered) and a line holds at most delay / interval + 2 entries.
+    interval_ms: int = field(default=1000, metadata=_range(10, 60_000))
+
+    def __post_init__(self) -> None:
+        for i, d in enumerate(self.delays_s):
+            if not 1 <= d <= MAX_DELAY_S:
+                raise FieldError("delays_s", f"[{i}] must be 1 to {MAX_DELAY_S} seconds, got {d}")
+
+
+@dataclass(frozen=True, slots=True)
+class UsageConfig:
+    """The audit trail of subscriptions (docs/operations.md, Usage reports)."""
+
+    enabled: bool = False
+    #: JSON lines file ("" = none; with a Redis bus the records also go to the bus).
+    path: str = ""
+    #: The file is rotated (``path.1`` … ``path.N``) when a write would take it past this.
+    max_bytes: int = field(default=100 * 1024 * 1024, metadata=_range(4096))
+    #: Rotated files kept besides the current one.
+    files: int = field(default=10, metadata=_range(1, 1000))
+    #: Open intervals are written (and go on in a new record) this often, so a crash
+    #: loses at most this much of any subscription.
+    checkpoint_s: float = field(default=300.0, metadata=_range(1, 86_400))
+    #: Records are written out (file fsync'd, bus appended) at least this often.
+    flush_s: float = field(default=1.0, metadata=_range(0.05, 60))
+    #: Records waiting to be written at most; more are dropped and counted.
+    max_pending: int = field(default=200_000, metadata=_range(100, 10_000_000))
+    #: Entries the bus stream ``<bus_prefix>:usage`` keeps (approximately).
+    stream_maxlen: int = field(default=1_000_000, metadata=_range(1000, 1_000_000_000))
+
+
 BUS_SCHEMES = ("redis", "rediss", "unix")
 
 
@@ -383,6 +446,10 @@ class Config:
     market: MarketConfig = field(default_factory=MarketConfig)
     #: Empty here; the loader fills in the default feed when a file names none.
     feeds: tuple[FeedConfig, ...] = field(default_factory=tuple)
+    #: Named symbol lists clients subscribe to as ``@name``: names or glob patterns.
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    delay: DelayConfig = field(default_factory=DelayConfig)
+    usage: UsageConfig = field(default_factory=UsageConfig)
 
     def __post_init__(self) -> None:
         try:
@@ -392,6 +459,20 @@ class Config:
         p = self.bus_prefix
         if not p or not all(c.isalnum() or c in "-_.:" for c in p):
             raise FieldError("bus_prefix", f"must be letters, digits, '-', '_', '.' or ':', got {p!r}")
+        for name, members in self.groups.items():
+            if not name or not all(c.isalnum() or c in "-_" for c in name):
+                raise FieldError("groups", f"group name {name!r} must be letters, digits, '-' or '_'")
+            if not members:
+                raise FieldError(f"groups.{name}", "a group needs at least one symbol or pattern")
+            for i, m in enumerate(members):
+                if not 0 < len(m) <= 32 or m.startswith("@"):
+                    raise FieldError(
+                        f"groups.{name}",
+                        f"[{i}] {m!r} must be a symbol or pattern of 1 to 32 characters (groups do not nest)",
+                    )
+        u = self.usage
+        if u.enabled and not u.path and self.bus == "memory":
+            raise FieldError("usage.enabled", "needs usage.path (or a Redis bus to write the records to)")
 
 
 def top_level_keys() -> tuple[str, ...]:

@@ -20,5 +20,8 @@ Modules: :mod:`~ticker.core.model` (typed values, no numpy),
 place that does date arithmetic), :mod:`~ticker.core.bars` and
 :mod:`~ticker.core.bar_encode` (OHLC bars), :mod:`~ticker.core.bar_fanout` (bar
 series on the wire: the ingest hook, subscribers, encode once), :mod:`~ticker.core.daystats`
-(daily statistics), :mod:`~ticker.core.crosses` (derived cross rates).
+(daily statistics), :mod:`~ticker.core.crosses` (derived cross rates),
+:mod:`~ticker.core.delay` (delay lines: delayed streams, shared per symbol and
+delay), :mod:`~ticker.core.usage` and :mod:`~ticker.core.usage_report`
+(subscription intervals for licensing, and their sums).
 """

@@ -173,10 +173,11 @@ class BarFanout:
     def encoder(self, quotes: UpdateEncoder) -> UpdateEncoder:
         """The update encoder of an outbox that holds bar series as well as quotes."""
         base = self.base
+        end = base + len(self.series)  # ids above are others' (delayed streams)
         bars = self.encode
 
         def encode(sid: int, mask: int) -> bytes:
-            return quotes(sid, mask) if sid < base else bars(sid, mask)
+            return bars(sid, mask) if base <= sid < end else quotes(sid, mask)
 
         return encode
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ticker.core.batch import TickBatch, TickRow
 from ticker.core.daystats import UPDATE_DAY
@@ -35,6 +35,9 @@ from ticker.core.model import QuoteState, Status, Tick
 from ticker.core.ring import UpdateRing
 from ticker.core.stats import FeedStats
 from ticker.core.table import QUOTE_MASK, SEQ, STATUS, Reject, SymbolTable, column_view
+
+if TYPE_CHECKING:
+    from ticker.core.delay import DelayLines
 
 
 class Tap(Protocol):
@@ -105,6 +108,8 @@ class Ingest:
         self._seq = column_view(table.seq)
         #: Market status, daily statistics, derived crosses (ticker.core.market).
         self.market: MarketHook | None = None
+        #: Delay lines (sampled by their own timer); told when a sequence starts over.
+        self.delayed: DelayLines | None = None
 
     def apply_batch(self, feed: FeedStats, batch: TickBatch) -> int:
         """Apply ticks in order; returns how many were applied."""
@@ -183,6 +188,8 @@ class Ingest:
             self.ring.reset(sid, state.seq)
         if self.hub.subscribers[sid]:
             self.hub.publish_control(sid, self.encoder.snapshot(sid), now)
+        if self.delayed is not None:
+            self.delayed.reset(sid)
 
     def set_status(self, sid: int, status: Status, now: float) -> None:
         """Change a symbol's status and tell its subscribers (nothing if unchanged)."""

@@ -43,6 +43,9 @@ class Outcome(enum.Enum):
     NO_HISTORY = "no_history"
     #: The symbol was already subscribed on this connection (decided by the session).
     ALREADY_SUBSCRIBED = "already_subscribed"
+    #: The connection sees the symbol delayed: a delayed stream is never replayed (the
+    #: ring holds live updates); it gets the delayed snapshot (decided by the session).
+    DELAYED = "delayed"
 
 
 class Decision(NamedTuple):

@@ -200,6 +200,22 @@ SERVICE_FAMILIES: tuple[Family[ServiceView], ...] = (
           lambda v: v.service.ingest.ring.updates if v.service.ingest.ring else 0),
     _fanout("ticker_heartbeats_sent", "Application heartbeat messages sent to idle connections.",
             "heartbeats_sent"),
+    # ---- licensed data: delayed streams, usage records
+    gauge("ticker_delayed_subscriptions", "Subscriptions served from a delay line (delayed entitlements).",
+          lambda v: v.service.licensing.stats()["delayed_subscriptions"]),
+    gauge("ticker_delay_line_bytes", "Memory held by the delay lines' entries.",
+          lambda v: v.service.licensing.stats()["delay_line_bytes"]),
+    gauge("ticker_delay_line_entries", "States waiting in the delay lines for their release.",
+          lambda v: v.service.licensing.stats()["delay_line_entries"]),
+    counter("ticker_delayed_updates_released", "Delayed updates published to delayed subscribers.",
+            lambda v: v.service.licensing.stats()["delayed_released"]),
+    gauge("ticker_usage_open_intervals", "Subscription intervals open now (usage reporting on).",
+          lambda v: v.service.licensing.stats()["usage_open"]),
+    counter("ticker_usage_records_written", "Usage records written (to the file, or the bus without one).",
+            lambda v: v.service.licensing.stats()["usage_written"]),
+    counter("ticker_usage_records_dropped",
+            "Usage records lost: more than usage.max_pending waiting, or a sink failing that long.",
+            lambda v: v.service.licensing.stats()["usage_dropped"]),
 )  # fmt: skip
 
 

@@ -15,5 +15,7 @@ dispatching exhaustively on the request type),
 :mod:`~ticker.protocol.errors` (the peer's fault: ``ProtocolError``),
 :mod:`~ticker.protocol.codes` (error codes, close codes, close reasons),
 :mod:`~ticker.protocol.frames` (RFC 6455 framing of text frames),
-:mod:`~ticker.protocol.frame_guard` (client frame headers checked before aiohttp parses them).
+:mod:`~ticker.protocol.frame_guard` (client frame headers checked before aiohttp parses them),
+:mod:`~ticker.protocol.catalog` (names, patterns and ``@groups`` to hub ids,
+real time or a delayed stream).
 """

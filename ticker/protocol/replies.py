@@ -7,7 +7,7 @@ pongs, warnings. Every reply to a request echoes the request's ``id``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -44,14 +44,22 @@ def encode_error(
 
 
 def encode_subscribed(
-    id: RequestId, symbols: Sequence[str], throttle_ms: int = 0, resume: dict[str, Any] | None = None
+    id: RequestId,
+    symbols: Sequence[str],
+    throttle_ms: int = 0,
+    resume: dict[str, Any] | None = None,
+    *,
+    delayed: Mapping[str, int] | None = None,
 ) -> bytes:
+    """``delayed``: the symbols served delayed, with their delay in seconds (v1 addition)."""
     obj = _with_id({"type": "subscribed"}, id)
     obj["symbols"] = list(symbols)
     if throttle_ms:
         obj["throttle_ms"] = throttle_ms
     if resume is not None:
         obj["resume"] = resume
+    if delayed:
+        obj["delayed"] = dict(delayed)
     return orjson.dumps(obj)
 
 

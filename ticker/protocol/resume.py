@@ -151,13 +151,22 @@ class Resumer:
         self.wall = wall
 
     def plan(
-        self, sids: Sequence[int], since: Sequence[Position], held: Container[int], now: float
+        self,
+        sids: Sequence[int],
+        since: Sequence[Position],
+        held: Container[int],
+        now: float,
+        *,
+        delayed: Container[str] = (),
     ) -> ResumePlan:
         """Decide for every subscribed symbol that has a position in ``since``.
 
         ``held`` are the symbols already subscribed on this connection: their
         live updates are already queued, so a replay could repeat them; they
-        get a snapshot (``already_subscribed``).
+        get a snapshot (``already_subscribed``). ``delayed`` are the symbols the
+        connection sees delayed (:mod:`ticker.core.delay`): the ring holds live
+        updates, so they are never replayed (``delayed``; the session sends the
+        delayed snapshot).
         """
         table = self.table
         ids = table.ids
@@ -166,6 +175,10 @@ class Resumer:
         decisions: dict[int, Decision] = {}
         for pos in since:
             sid = ids.get(pos.symbol, -1)
+            if pos.symbol in delayed:
+                decisions[sid] = Decision(Outcome.DELAYED, [])
+                self.stats.resumes[Outcome.DELAYED.value] += 1
+                continue
             if sid not in wanted:  # unknown or not entitled: reported by the session
                 continue
             if sid in held:

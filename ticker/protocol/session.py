@@ -12,7 +12,13 @@ Policy lives here too, still without I/O: every inbound frame first passes
 the connection's rate limit (:class:`~ticker.limits.InboundRate`); until the
 client has authenticated (:class:`~ticker.access.Access`) only ``auth``,
 ``ping`` and ``heartbeat`` are served; a subscribe is cut down to the
-identity's entitlements.
+identity's entitlements. Names, patterns and groups resolve through the
+:class:`~ticker.protocol.catalog.Catalog` to hub ids: a symbol's own, or its
+delayed stream's for a delayed grant, so everything below (hub, outbox,
+snapshot) serves both alike; a delayed stream is never resumed (``since``
+gets ``"reason":"delayed"`` and the delayed snapshot). With usage reporting
+on, every subscription is an interval of the connection's
+:class:`~ticker.core.usage.ConnectionUsage`.
 When the connection must end, :meth:`receive` and :meth:`check` return a
 :class:`~ticker.protocol.Close` for the I/O layer to carry out.
 """
@@ -20,7 +26,7 @@ When the connection must end, :meth:`receive` and :meth:`check` return a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import assert_never
+from typing import Any, assert_never
 
 from ticker.core.bar_fanout import BarFanout
 from ticker.core.encode import QuoteEncoder
@@ -29,7 +35,9 @@ from ticker.core.outbox import Outbox
 from ticker.core.ring import UpdateRing
 from ticker.core.stats import FanoutStats
 from ticker.core.table import SymbolTable
+from ticker.core.usage import ENTITLEMENT, ConnectionUsage
 from ticker.protocol.bar_session import BarSubscriptions
+from ticker.protocol.catalog import Catalog, Selection, is_group, is_pattern
 from ticker.protocol.codes import Close, CloseCode, CloseReason, ErrorCode
 from ticker.protocol.errors import ProtocolError, listed
 from ticker.protocol.heartbeat import HeartbeatTimer
@@ -43,7 +51,7 @@ from ticker.protocol.replies import (
     encode_warning,
 )
 from ticker.protocol.requests import Auth, Heartbeat, Ping, Request, Subscribe, Unsubscribe, parse_request
-from ticker.protocol.resume import Resumer
+from ticker.protocol.resume import ResumePlan, Resumer
 from ticker.security.access import OPEN, Access, AccessEvent, AccessState
 from ticker.security.limits import InboundRate, RateVerdict
 from ticker.security.tokens import TokenError
@@ -59,7 +67,7 @@ class Session:
     __slots__ = (
         "table", "hub", "encoder", "outbox", "stats", "max_symbols", "access", "rate",
         "_wall", "subscriptions", "closed", "ending", "bars", "_bar_fanout", "_max_history", "ring",
-        "heartbeat",
+        "heartbeat", "catalog", "usage",
     )  # fmt: skip
 
     def __init__(
@@ -77,6 +85,8 @@ class Session:
         bars: BarFanout | None = None,
         max_history: int = 0,
         ring: UpdateRing | None = None,
+        catalog: Catalog | None = None,
+        usage: ConnectionUsage | None = None,
     ) -> None:
         self.table = table
         self.hub = hub
@@ -100,6 +110,9 @@ class Session:
         self.ring = ring
         #: Made when the client asks for heartbeats (most never do).
         self.heartbeat: HeartbeatTimer | None = None
+        #: Names -> hub ids (patterns, groups, delayed streams).
+        self.catalog = catalog if catalog is not None else Catalog(table, encoder)
+        self.usage = usage
 
     # ------------------------------------------------------------ input
 
@@ -231,17 +244,11 @@ class Session:
 
     # ------------------------------------------------------------ requests
 
-    def _resolve(self, names: Iterable[str]) -> tuple[list[int], list[str]]:
-        ids = self.table.ids
-        known: list[int] = []
-        unknown: list[str] = []
-        for name in names:
-            sid = ids.get(name)
-            if sid is None:
-                unknown.append(name)
-            else:
-                known.append(sid)
-        return known, unknown
+    def _select(self, names: tuple[str, ...], id: RequestId) -> Selection:
+        try:
+            return self.catalog.select(names, self.access.entitlements)
+        except ValueError as exc:  # too many patterns
+            raise ProtocolError(ErrorCode.BAD_REQUEST, str(exc), id=id, field="symbols") from None
 
     def _subscribe(self, req: Subscribe, now: float) -> None:
         if req.bars:
@@ -254,18 +261,8 @@ class Session:
                 id=req.id,
                 field="symbols",
             )
-        known, unknown = self._resolve(req.symbols)
-        denied: list[str] = []
-        entitled = self.access.entitlements
-        if not entitled.everything:
-            names = self.table.symbols
-            allowed: list[int] = []
-            for sid in known:
-                if entitled.allows(names[sid]):
-                    allowed.append(sid)
-                else:
-                    denied.append(names[sid])
-            known = allowed
+        sel = self._select(req.symbols, req.id)
+        known, unknown, denied = sel.ids, sel.unknown, sel.denied
         new = [sid for sid in known if sid not in self.subscriptions]
         if len(self.subscriptions) + len(new) > self.max_symbols:
             raise ProtocolError(
@@ -279,50 +276,85 @@ class Session:
         outbox = self.outbox
         if known:
             plan = None
-            if req.since:
+            if req.since:  # resume: the ring holds live bytes, so delayed streams never resume
                 resumer = Resumer(self.table, self.encoder, self.ring, self.stats, self._wall)
-                plan = resumer.plan(known, req.since, self.subscriptions, now)
-            outbox.push(
-                encode_subscribed(
-                    req.id,
-                    [self.table.symbols[s] for s in known],
-                    req.throttle_ms,
-                    None if plan is None else plan.ack(req.throttle_ms > 0),
-                ),
-                now,
-            )
-            interval = req.throttle_ms / 1000.0
-            for sid in known:
-                self.subscriptions[sid] = req.throttle_ms
-                self.hub.add(sid, outbox)
-                outbox.set_throttle(sid, interval, now)
-                if plan is None or not plan.send(sid, outbox, req.throttle_ms, now):
-                    outbox.push(self.encoder.snapshot(sid), now, sid)
+                delayed = {self.catalog.name(h) for h in known if self.catalog.delay(h)}
+                plan = resumer.plan(known, req.since, self.subscriptions, now, delayed=delayed)
+            resume = None if plan is None else plan.ack(req.throttle_ms > 0)
+            outbox.push(self._subscribed(req.id, known, req.throttle_ms, resume), now)
+            self._add(known, req.throttle_ms, now, plan)
         if unknown:
             self.error(self._unknown(unknown, req.id, "subscribed"), now)
         if denied:
             self.error(self._not_entitled(denied, req.id, "the others were subscribed"), now)
+
+    def _subscribed(
+        self, id: RequestId, hids: list[int], throttle_ms: int, resume: dict[str, Any] | None = None
+    ) -> bytes:
+        """The ack: symbols subscribed, the delayed ones named with their delay."""
+        catalog = self.catalog
+        delayed = {catalog.name(h): d for h in hids if (d := catalog.delay(h))}
+        return encode_subscribed(id, [catalog.name(h) for h in hids], throttle_ms, resume, delayed=delayed)
+
+    def _add(self, hids: list[int], throttle_ms: int, now: float, plan: ResumePlan | None = None) -> None:
+        """Register in the hub and queue each snapshot (or a resume's replay), in the
+        same synchronous step."""
+        outbox = self.outbox
+        interval = throttle_ms / 1000.0
+        usage = self.usage
+        for sid in hids:
+            self.subscriptions[sid] = throttle_ms
+            self.hub.add(sid, outbox)
+            outbox.set_throttle(sid, interval, now)
+            sent = 0
+            if plan is None or not plan.send(sid, outbox, throttle_ms, now):
+                snapshot = self.catalog.snapshot(sid)
+                outbox.push(snapshot, now, sid)
+                sent = len(snapshot)
+            if usage is not None:
+                usage.subscribed(sid, sent)
 
     def _bar_subscriptions(self) -> BarSubscriptions:
         if self.bars is None:
             fanout, max_history = self._bar_fanout, self._max_history
             self.bars = BarSubscriptions(
-                fanout, self.outbox, self.encoder.update, max_series=self.max_symbols, max_history=max_history
+                fanout, self.outbox, self.catalog.encode_update, max_series=self.max_symbols,
+                max_history=max_history,
             )
         return self.bars
 
     def _subscribe_bars(self, req: Subscribe, now: float) -> None:
-        """``subscribe`` with ``bars``: the symbols' bar series (docs/protocol.md, Bars)."""
-        known, unknown = self._resolve(req.symbols)
-        entitled = self.access.entitlements
-        names = self.table.symbols
-        allowed = [sid for sid in known if entitled.allows(names[sid])]
-        denied = [names[sid] for sid in known if sid not in allowed]
-        self._bar_subscriptions().subscribe(req.id, allowed, req.bars, req.history, req.throttle_ms, now)
-        if unknown:
-            self.error(self._unknown(unknown, req.id, "subscribed"), now)
-        if denied:
-            self.error(self._not_entitled(denied, req.id, "the others were subscribed"), now)
+        """``subscribe`` with ``bars``: the symbols' bar series (docs/protocol.md, Bars).
+        Names, patterns and groups resolve as for quotes; bars are real time only, so
+        a symbol the identity sees delayed gets no bars (``not_entitled``, saying so)."""
+        sel = self._select(req.symbols, req.id)
+        catalog = self.catalog
+        live = [hid for hid in sel.ids if not catalog.delay(hid)]
+        delayed = [catalog.name(hid) for hid in sel.ids if catalog.delay(hid)]
+        bars = self._bar_subscriptions()
+        held = set(bars.keys)
+        bars.subscribe(req.id, live, req.bars, req.history, req.throttle_ms, now)
+        self._bar_usage(held)
+        if sel.unknown:
+            self.error(self._unknown(sel.unknown, req.id, "subscribed"), now)
+        if sel.denied:
+            self.error(self._not_entitled(sel.denied, req.id, "the others were subscribed"), now)
+        if delayed:
+            rest = "bars are real time only and these are delayed for you; the others were subscribed"
+            self.error(self._not_entitled(delayed, req.id, rest), now)
+
+    def _bar_usage(self, held: set[int], reason: str = "unsubscribed") -> None:
+        """Usage intervals for the bar series subscribed or dropped since ``held``."""
+        usage, bars = self.usage, self.bars
+        if usage is None or bars is None or bars.fanout is None:
+            return
+        fanout = bars.fanout
+        now_held = bars.keys
+        for key in now_held.keys() - held:
+            symbol, label = self.table.symbols[key // fanout.n], fanout.labels[key % fanout.n]
+            usage.bars_subscribed(fanout.series_id(key), symbol, label)
+        for key in held - now_held.keys():
+            usage.unsubscribed(fanout.series_id(key), reason)
 
     def _ping(self, req: Ping, now: float) -> None:
         self.outbox.push(encode_pong(req.id, self._wall()), now)
@@ -344,42 +376,74 @@ class Session:
                 return Close(CloseCode.POLICY_VIOLATION, why, CloseReason.AUTH_FAILED)
             return None
         self.outbox.push(encode_authenticated(req.id, identity.name, identity.expires_at), now)
-        # A refreshed token may grant less: drop what it no longer covers.
-        names = self.table.symbols
-        lost = [sid for sid in self.subscriptions if not identity.entitlements.allows(names[sid])]
+        # A refreshed token may grant less (drop what it no longer covers) or another
+        # delay (move the subscription to the stream it now grants, with a snapshot).
+        catalog = self.catalog
+        lost: list[int] = []
+        moved: dict[int, int] = {}
+        for hid in self.subscriptions:
+            sid = catalog.source(hid)[0]
+            to = catalog.hub_id(sid, identity.entitlements.delay_of(self.table.symbols[sid]))
+            if to is None:
+                lost.append(hid)
+            elif to != hid:
+                moved[hid] = to
         if lost:
-            self._drop(lost)
-            self.outbox.push(encode_unsubscribed(req.id, [names[s] for s in lost]), now)
-            self.error(self._not_entitled([names[s] for s in lost], req.id, "they were unsubscribed"), now)
+            names = [catalog.name(h) for h in lost]
+            self._drop(lost, ENTITLEMENT)
+            self.outbox.push(encode_unsubscribed(req.id, names), now)
+            self.error(self._not_entitled(names, req.id, "they were unsubscribed"), now)
+        for old, to in moved.items():
+            throttle_ms = self.subscriptions[old]
+            self._drop([old], ENTITLEMENT)
+            self.outbox.push(self._subscribed(req.id, [to], throttle_ms), now)
+            self._add([to], throttle_ms, now)
+        held = set(self.bars.keys) if self.bars else set()
         gone = self.bars.drop_unentitled(req.id, identity.entitlements.allows, now) if self.bars else []
+        self._bar_usage(held, ENTITLEMENT)
         if gone:
             self.error(self._not_entitled(gone, req.id, "their bars were unsubscribed"), now)
         return None
 
-    def _drop(self, sids: Iterable[int]) -> None:
+    def _drop(self, sids: Iterable[int], reason: str = "unsubscribed") -> None:
+        usage = self.usage
         for sid in sids:
             if self.subscriptions.pop(sid, None) is not None:
                 self.hub.remove(sid, self.outbox)
                 self.outbox.forget(sid)
+                if usage is not None:
+                    usage.unsubscribed(sid, reason)
 
     def _unsubscribe(self, req: Unsubscribe, now: float) -> None:
-        known, unknown = self._resolve(req.symbols)
         if req.bars:
-            self._bar_subscriptions().unsubscribe(req.id, known, req.bars, now)
+            try:
+                found, unknown = self.catalog.expand(req.symbols)
+            except ValueError as exc:  # too many patterns
+                raise ProtocolError(ErrorCode.BAD_REQUEST, str(exc), id=req.id, field="symbols") from None
+            bars = self._bar_subscriptions()
+            held = set(bars.keys)
+            bars.unsubscribe(req.id, [sid for sid, _ in found], req.bars, now)
+            self._bar_usage(held)
             if unknown:
                 self.error(self._unknown(unknown, req.id, "unsubscribed"), now)
             return
+        try:
+            known, unknown = self.catalog.held(req.symbols, self.subscriptions)
+        except ValueError as exc:  # too many patterns
+            raise ProtocolError(ErrorCode.BAD_REQUEST, str(exc), id=req.id, field="symbols") from None
         self._drop(known)
         if known:
-            self.outbox.push(encode_unsubscribed(req.id, [self.table.symbols[s] for s in known]), now)
+            self.outbox.push(encode_unsubscribed(req.id, [self.catalog.name(s) for s in known]), now)
         if unknown:
             self.error(self._unknown(unknown, req.id, "unsubscribed"), now)
 
     @staticmethod
     def _unknown(unknown: list[str], id: RequestId, verb: str) -> ProtocolError:
+        patterns = any(is_pattern(n) or is_group(n) for n in unknown)
         return _symbols_error(
             ErrorCode.UNKNOWN_SYMBOL,
-            "unknown symbol(s)",
+            "unknown symbol(s), or patterns and groups matching none you may see" if patterns
+            else "unknown symbol(s)",
             unknown,
             id,
             f"the others were {verb}. GET /api/symbols lists them all",
@@ -399,5 +463,7 @@ class Session:
         for sid in self.subscriptions:
             self.hub.remove(sid, self.outbox)
         self.subscriptions.clear()
+        if self.usage is not None:
+            self.usage.closed()
         if self.bars is not None:
             self.bars.close()

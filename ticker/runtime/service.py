@@ -50,6 +50,7 @@ from ticker.core.table import SymbolTable
 from ticker.protocol.session import Session
 from ticker.runtime.assemble import backups, build_feeds, collect_instruments
 from ticker.runtime.charts import Charts
+from ticker.runtime.licensing import Licensing
 from ticker.runtime.market_timer import MarketTimer
 from ticker.runtime.markets import build_live, build_mirrored, check_symbols, plan_crosses, timing
 from ticker.security.access import OPEN, Access
@@ -84,6 +85,7 @@ class Service:
         clock: Callable[[], float] = time.monotonic,
         role: Role | None = None,
         epoch: str | None = None,
+        wall: Callable[[], int] = wall_us,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -123,6 +125,13 @@ class Service:
         r = config.resume
         if self.role is not Role.FEED and r.max_updates:
             self.ingest.ring = UpdateRing(len(self.table), max_updates=r.max_updates, max_age_s=r.max_age_s)
+        #: Delayed streams, symbol groups and usage records (licensed data).
+        bar_ids = len(self.charts.fanout.series) if self.charts is not None else 0
+        self.licensing = Licensing(
+            config, self.table, self.hub, self.encoder, serves_clients=self.role is not Role.FEED,
+            clock=clock, wall=wall, first_id=len(self.table) + bar_ids,
+        )  # fmt: skip
+        self.ingest.delayed = self.licensing.delayed
         self.fanout_stats = FanoutStats()
         self.feed_stats = {f.name: FeedStats(f.name) for f in self.feeds}
         self.feed_index = {f.name: i for i, f in enumerate(self.feeds)}
@@ -159,7 +168,9 @@ class Service:
             f.slow_consumer_max_bytes, f.slow_consumer_max_lag_s, f.slow_consumer_grace_s
         )
         self.started_at = time.time()
-        self.authenticator = Authenticator.from_config(config.auth) if config.auth.enabled else None
+        self.authenticator: Authenticator | None = None
+        if config.auth.enabled:  # JWT delays round up to those offered (delay.delays_s, keys')
+            self.authenticator = Authenticator.from_config(config.auth, delays=config.delay.delays_s)
         self.admission = Admission(config, self.authenticator)
         self.bus_stats: BusStats | None = None
         self.publisher: BusPublisher | None = None
@@ -265,6 +276,7 @@ class Service:
             self.market_timer.start()  # statuses as the calendars say, before any tick
         if self.role is not Role.GATEWAY:
             self.runner.start()
+        self.licensing.start()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -280,7 +292,9 @@ class Service:
 
     async def stop(self) -> None:
         """Stop feeds, then the bus tasks; never waits longer than the shutdown timeout
-        for a task (a stuck Redis call must not keep the process from exiting)."""
+        for a task (a stuck Redis call must not keep the process from exiting).
+        Usage records go first: every client is closed by now."""
+        await self.licensing.stop(self.config.server.shutdown_timeout_s)
         if self.market_timer is not None:
             self.market_timer.stop()
         try:
@@ -394,7 +408,7 @@ class Service:
     def new_outbox(self, notify: Callable[[], None]) -> Outbox:
         f = self.config.fanout
         return Outbox(
-            self.encoder.update,
+            self.licensing.encode_update,
             self.fanout_stats,
             high_water=f.queue_high_water,
             max_frame_bytes=f.max_frame_bytes,
@@ -407,6 +421,7 @@ class Service:
         rate = None
         if lim.messages_per_s:
             rate = InboundRate(lim.messages_per_s, lim.message_burst, lim.rate_limit_close_after, now)
+        access = self._access(admitted, now)
         return Session(
             self.table,
             self.hub,
@@ -414,11 +429,13 @@ class Service:
             outbox,
             self.fanout_stats,
             max_symbols=lim.max_symbols_per_connection,
-            access=self._access(admitted, now),
+            access=access,
             rate=rate,
             bars=self.charts.fanout if self.charts is not None else None,
             max_history=self.config.bars.max_history,
             ring=self.ingest.ring,
+            catalog=self.licensing.catalog,
+            usage=self.licensing.connection_usage(access, admitted.ip if admitted else ""),
         )
 
     def _access(self, admitted: Admitted | None, now: float) -> Access:
@@ -457,6 +474,7 @@ class Service:
         the connections: :meth:`ticker.server.clients.Clients.sweep`.)"""
         self.fanout_stats.fanout_latency.flush()
         self.fanout_stats.queue_depth.flush()
+        self.licensing.sweep()
         for feed in self.feed_stats.values():
             feed.latency.flush()
         if self.ingest.ring is not None:

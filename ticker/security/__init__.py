@@ -7,7 +7,8 @@ aiohttp, redis or prometheus_client. Decisions are values (an
 layer carries out. PyJWT is loaded only where a JWT is configured.
 
 Modules: :mod:`~ticker.security.tokens` (API keys and JWTs -> identities),
-:mod:`~ticker.security.entitlements` (symbol patterns),
+:mod:`~ticker.security.entitlements` (symbol patterns, real time or delayed:
+the one ``grant`` every price-showing path asks),
 :mod:`~ticker.security.admission` (the handshake: origin, token, limits),
 :mod:`~ticker.security.access` (one connection's authentication state),
 :mod:`~ticker.security.limits` (connection counts, inbound rate),

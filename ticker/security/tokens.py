@@ -13,8 +13,12 @@ a ``token`` query parameter, or an ``auth`` message):
   required. Expiry is checked here against an injected clock, not by PyJWT,
   so the same code runs in tests without sleeping.
 
-An :class:`Identity` names the caller, its entitlements, its connection
-limit and when it stops being valid. Nothing here does I/O except reading
+An :class:`Identity` names the caller, its entitlements (real time and
+delayed, :mod:`ticker.security.entitlements`), its connection limit and when
+it stops being valid. A JWT's delayed claim is rounded up to a delay the
+server offers (``delay.delays_s`` and the API keys' delays): a longer delay
+than licensed is fine, a shorter one never; a delay longer than any offered
+refuses the token (403), as the server could not honour it. Nothing here does I/O except reading
 the JWT key file once, in :meth:`Authenticator.from_config`. PyJWT and
 cryptography are imported only where a JWT is configured or checked, so a
 deployment with API keys alone never loads them.
@@ -25,12 +29,20 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ticker.config import AuthConfig, ConfigError
-from ticker.security.entitlements import EVERYTHING, Entitlements, entitlements
+from ticker.config import ApiKeyConfig, AuthConfig, ConfigError
+from ticker.config.schema import MAX_DELAY_S
+from ticker.security.entitlements import (
+    EVERYTHING,
+    DelayedPatterns,
+    Entitlements,
+    entitlements,
+    round_up_delay,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -88,10 +100,12 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def _patterns(value: Any, claim: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
     if isinstance(value, str):
         value = value.split()
-    if not isinstance(value, list) or not value:
-        raise TokenError(f"the token grants no symbols (claim {claim!r})", status=403, code="not_entitled")
+    if not isinstance(value, list):
+        raise TokenError(f"claim {claim!r} must be a list of symbol patterns (or a space-separated string)")
     if len(value) > MAX_PATTERNS or not all(isinstance(p, str) and 0 < len(p) <= 64 for p in value):
         raise TokenError(
             f"claim {claim!r} must be a list of at most {MAX_PATTERNS} symbol patterns of 1 to 64 characters"
@@ -99,12 +113,59 @@ def _patterns(value: Any, claim: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _delayed_claim(value: Any, claim: str, offered: Sequence[int]) -> DelayedPatterns:
+    """``[{"symbols": [...] or "A B", "delay_s": 900}, ...]`` -> (pattern, delay) pairs,
+    each delay rounded up to one the server offers."""
+    if value is None:
+        return ()
+    shape = f'claim {claim!r} must be a list of {{"symbols": [...], "delay_s": <seconds>}} objects'
+    if not isinstance(value, list) or len(value) > MAX_PATTERNS:
+        raise TokenError(shape)
+    out: list[tuple[str, int]] = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise TokenError(shape)
+        delay = item.get("delay_s")
+        if isinstance(delay, bool) or not isinstance(delay, int) or not 1 <= delay <= MAX_DELAY_S:
+            raise TokenError(f"claim {claim!r}: delay_s must be an integer from 1 to {MAX_DELAY_S}")
+        served = round_up_delay(delay, offered)
+        if served is None:
+            shown = ", ".join(map(str, offered)) or "none"
+            raise TokenError(
+                f"the token grants symbols delayed by {delay} s, but this server offers delays of "
+                f"{shown} s only", status=403, code="not_entitled",
+            )  # fmt: skip
+        out += [(p, served) for p in _patterns(item.get("symbols"), f"{claim}[].symbols")]
+    if len(out) > MAX_PATTERNS:
+        raise TokenError(shape)
+    return tuple(out)
+
+
+def key_entitlements(key: ApiKeyConfig) -> Entitlements:
+    """An API key's entitlements: its real-time and its delayed patterns."""
+    return entitlements(key.symbols, tuple((p, d.delay_s) for d in key.delayed for p in d.symbols))
+
+
+def offered_delays(config: AuthConfig, extra: Sequence[int] = ()) -> tuple[int, ...]:
+    """Every delay the server keeps a delay line for: ``extra`` (``delay.delays_s``)
+    and the delays the API keys name, shortest first."""
+    return tuple(sorted({*extra, *(d.delay_s for k in config.keys for d in k.delayed)}))
+
+
 class Authenticator:
-    def __init__(self, config: AuthConfig, jwt_key: bytes | RSAPublicKey | None = None) -> None:
+    def __init__(
+        self,
+        config: AuthConfig,
+        jwt_key: bytes | RSAPublicKey | None = None,
+        *,
+        delays: Sequence[int] = (),
+    ) -> None:
         self.config = config
+        #: Delays a JWT's delayed claim is rounded up to (API keys' delays included).
+        self.delays = offered_delays(config, delays)
         default_max = config.max_connections_per_identity
         self._keys: dict[str, Identity] = {
-            k.sha256: Identity(f"key:{k.name}", entitlements(k.symbols), k.max_connections or default_max)
+            k.sha256: Identity(f"key:{k.name}", key_entitlements(k), k.max_connections or default_max)
             for k in config.keys
         }
         self._jwt = config.jwt
@@ -113,9 +174,10 @@ class Authenticator:
             raise ValueError("a JWT algorithm is configured but no key was given")
 
     @classmethod
-    def from_config(cls, config: AuthConfig) -> Authenticator:
-        """Build from config, reading the JWT key file; errors name the key."""
-        return cls(config, load_jwt_key(config.jwt.algorithm, config.jwt.key_file))
+    def from_config(cls, config: AuthConfig, *, delays: Sequence[int] = ()) -> Authenticator:
+        """Build from config, reading the JWT key file; errors name the key. ``delays``:
+        the delays offered besides the API keys' (``delay.delays_s``)."""
+        return cls(config, load_jwt_key(config.jwt.algorithm, config.jwt.key_file), delays=delays)
 
     def verify(self, token: str, now: float) -> Identity:
         """The identity ``token`` proves at Unix time ``now``; raises :class:`TokenError`."""
@@ -167,11 +229,18 @@ class Authenticator:
         if not isinstance(sub, str) or not 0 < len(sub) <= 200:
             raise TokenError("invalid token: 'sub' must be a string of 1 to 200 characters")
         patterns = _patterns(claims.get(cfg.symbols_claim), cfg.symbols_claim)
+        delayed = _delayed_claim(claims.get(cfg.delayed_claim), cfg.delayed_claim, self.delays)
+        if not patterns and not delayed:
+            raise TokenError(
+                f"the token grants no symbols (claims {cfg.symbols_claim!r}, {cfg.delayed_claim!r})",
+                status=403,
+                code="not_entitled",
+            )
         limit = claims.get(cfg.max_connections_claim, self.config.max_connections_per_identity)
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise TokenError(f"invalid token: {cfg.max_connections_claim!r} must be a positive integer")
         # Honoured until exp + leeway, here and for the connection's lifetime alike.
-        return Identity(f"jwt:{sub}", entitlements(patterns), limit, float(exp) + cfg.leeway_s)
+        return Identity(f"jwt:{sub}", entitlements(patterns, delayed), limit, float(exp) + cfg.leeway_s)
 
 
 def load_jwt_key(algorithm: str, path: str) -> bytes | RSAPublicKey | None:

@@ -129,6 +129,7 @@ async def _sweep_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _close_clients(app: web.Application) -> None:
     """Close every client with 1001; those that do not answer within half the
     shutdown deadline are cut off, leaving the rest of it for the feeds."""
+    app[SERVICE].licensing.begin_shutdown()  # their usage intervals end as "shutdown"
     await app[CLIENTS].close_all(app[SERVICE].config.server.shutdown_timeout_s / 2)
 
 

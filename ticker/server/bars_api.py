@@ -43,8 +43,10 @@ async def bars(request: web.Request) -> web.Response:
     if sid is None:
         return _error(404, "unknown_symbol", f"unknown symbol {symbol!r}; GET /api/symbols lists them",
                       symbols=[symbol])  # fmt: skip
-    if not entitled.allows(symbol):
-        return _error(403, "not_entitled", f"not entitled to: {symbol}", symbols=[symbol])
+    if not entitled.allows(symbol):  # bars are real time only: a delayed grant gets none
+        delay = entitled.delay_of(symbol)
+        why = f"; bars are served in real time only and you see {symbol} {delay} s delayed" if delay else ""
+        return _error(403, "not_entitled", f"not entitled to: {symbol}{why}", symbols=[symbol])
     interval = q.get("interval", "").strip()
     key = charts.fanout.key(sid, interval)
     if key < 0:

@@ -2,13 +2,17 @@
 
 With authentication on, ``/api/symbols`` and ``/api/snapshot`` need a token
 (``Authorization: Bearer`` or ``?token=``) and show only the symbols it is
-entitled to, like a subscription would. Health, readiness and metrics stay
-open: restrict them at the network or proxy if they must not be public.
+entitled to, like a subscription would: a symbol the token sees delayed is
+shown as its delayed stream (prices, ``seq`` and status as of the delay,
+marked ``"delayed"``), never live. Names resolve as in a subscribe (patterns,
+``@groups``). Health, readiness and metrics stay open: restrict them at the
+network or proxy if they must not be public.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import orjson
 from aiohttp import web
@@ -16,9 +20,9 @@ from aiohttp import web
 from ticker.core.model import Status
 from ticker.observability.metrics import CONTENT_TYPE_LATEST, render
 from ticker.protocol.errors import listed
-from ticker.security.entitlements import EVERYTHING, Entitlements
+from ticker.security.entitlements import Entitlements
 from ticker.security.limits import Refusal
-from ticker.security.tokens import TokenError
+from ticker.security.tokens import ANONYMOUS, Identity, TokenError
 from ticker.server.keys import REGISTRY, SERVICE
 
 
@@ -40,11 +44,11 @@ def refusal(r: Refusal) -> web.Response:
     return resp
 
 
-def _entitlements(request: web.Request) -> Entitlements | web.Response:
-    """What the request's token may see, or the 401/403 to answer with."""
+def _identity(request: web.Request) -> Identity | web.Response:
+    """Who the request's token proves (everyone while auth is off), or the 401/403."""
     admission = request.app[SERVICE].admission
     if admission.authenticator is None:
-        return EVERYTHING
+        return ANONYMOUS
     try:
         token = request.query.get("token")
         identity = admission.identify(request.headers.get("Authorization"), token, time.time())
@@ -54,7 +58,13 @@ def _entitlements(request: web.Request) -> Entitlements | web.Response:
         return refusal(
             Refusal(401, "unauthenticated", "a token is required: 'Authorization: Bearer <token>' or ?token=")
         )
-    return identity.entitlements
+    return identity
+
+
+def _entitlements(request: web.Request) -> Entitlements | web.Response:
+    """What the request's token may see, or the 401/403 to answer with."""
+    identity = _identity(request)
+    return identity if isinstance(identity, web.Response) else identity.entitlements
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -77,14 +87,32 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def symbols(request: web.Request) -> web.Response:
-    entitled = _entitlements(request)
-    if isinstance(entitled, web.Response):
-        return entitled
+    """Every symbol the token sees (``?group=name``: the group's), with its stream's
+    ``seq`` and status: the delayed stream's for a delayed grant."""
+    identity = _identity(request)
+    if isinstance(identity, web.Response):
+        return identity
     service = request.app[SERVICE]
     t = service.table
     market = service.market
-    out = [
-        {
+    catalog = service.licensing.catalog
+    group = request.query.get("group")
+    sids: Sequence[int] = range(len(t))
+    if group is not None:
+        members = catalog.groups.get(group.removeprefix("@"))
+        if members is None:
+            known = ", ".join(sorted(catalog.groups)) or "none"
+            return _error(404, "unknown_group", f"unknown group {group!r}; groups: {known}", field="group")
+        sids = members
+    entitled = identity.entitlements
+    out = []
+    for sid in sids:
+        inst = t.instruments[sid]
+        hid = catalog.hub_id(sid, entitled.delay_of(inst.symbol))
+        if hid is None:
+            continue
+        seq, status = catalog.state(hid)
+        row = {
             "symbol": inst.symbol,
             "description": inst.description,
             "decimals": inst.decimals,
@@ -92,40 +120,50 @@ async def symbols(request: web.Request) -> web.Response:
             "feed": service.feed_of[inst.symbol],
             "backup": service.backup_of.get(inst.symbol),
             "source": service.source_of(sid),
-            "status": Status(int(t.status[sid])).label,
-            "seq": int(t.seq[sid]),
-            **market.describe(sid),  # calendar, market_open, next_open/close, derived
+            "status": Status(status).label,
+            "seq": seq,
+            **market.describe(sid),  # calendar, market_open, next_open/close, derived (no prices)
         }
-        for sid, inst in enumerate(t.instruments)
-        if entitled.allows(inst.symbol)
-    ]
-    return _json({"symbols": out})
+        if hid != sid:
+            row["delayed"] = catalog.delay(hid)
+        out.append(row)
+    return _json({"symbols": out} if group is None else {"group": group.removeprefix("@"), "symbols": out})
 
 
 async def snapshot(request: web.Request) -> web.Response:
-    entitled = _entitlements(request)
-    if isinstance(entitled, web.Response):
-        return entitled
+    identity = _identity(request)
+    if isinstance(identity, web.Response):
+        return identity
+    entitled = identity.entitlements
     service = request.app[SERVICE]
     table = service.table
+    catalog = service.licensing.catalog
     param = request.query.get("symbols")
     if param is None:
-        sids = [sid for sid, name in enumerate(table.symbols) if entitled.allows(name)]
+        found = (catalog.hub_id(sid, entitled.delay_of(name)) for sid, name in enumerate(table.symbols))
+        hids = [h for h in found if h is not None]
     else:
         names = [s for s in (p.strip() for p in param.split(",")) if s]
         if not names:
             return _error(400, "bad_request", "query parameter 'symbols' is empty", field="symbols")
-        unknown = [n for n in names if n not in table.ids]
-        if unknown:
-            shown, text = listed(unknown)
+        try:
+            sel = catalog.select(names, entitled)
+        except ValueError as exc:
+            return _error(400, "bad_request", str(exc), field="symbols")
+        if sel.unknown:
+            shown, text = listed(sel.unknown)
             return _error(404, "unknown_symbol", f"unknown symbol(s): {text}", symbols=shown)
-        _, denied = entitled.split(names)
-        if denied:
-            shown, text = listed(denied)
+        if sel.denied:
+            shown, text = listed(sel.denied)
             return _error(403, "not_entitled", f"not entitled to: {text}", symbols=shown)
-        sids = [table.ids[n] for n in dict.fromkeys(names)]
-    encode = service.encoder.snapshot_dict
-    return _json({"snapshots": [encode(sid) for sid in sids]})
+        hids = sel.ids
+    snapshots = [catalog.snapshot_dict(h) for h in hids]
+    licensing = service.licensing
+    if licensing.ledger is not None:  # usage: who saw which snapshot
+        ip = service.admission.client_ip(request.remote, request.headers.get("X-Forwarded-For"))
+        for hid, snap in zip(hids, snapshots, strict=True):
+            licensing.rest_snapshot(identity.name, ip, hid, len(orjson.dumps(snap)))
+    return _json({"snapshots": snapshots})
 
 
 async def metrics(request: web.Request) -> web.Response:

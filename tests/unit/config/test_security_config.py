@@ -54,3 +54,39 @@ def test_errors_name_the_key(raw: dict, message: str) -> None:
 
 
 
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"auth": {"keys": [{"name": "a", "sha256": HASH, "delayed": [{"symbols": ["XAU*"], "delay_s": 0}]}]}},
+            "auth.keys[0].delayed[0].delay_s: must be >= 1",
+        ),
+        (
+            {"auth": {"keys": [{"name": "a", "sha256": HASH, "delayed": [{"delay_s": 900}]}]}},
+            "auth.keys[0].delayed[0].symbols: at least one symbol or pattern is required",
+        ),
+        (
+            {"auth": {"keys": [{"name": "a", "sha256": HASH, "delayed": [{"symbols": "XAU*"}]}]}},
+            "auth.keys[0].delayed[0].symbols: must be an array",
+        ),
+        ({"delay": {"delays_s": [0]}}, "delay.delays_s: [0] must be 1 to 86400 seconds"),
+        ({"delay": {"interval_ms": 0}}, "delay.interval_ms: must be >= 10"),
+        ({"groups": {"majors": []}}, "groups.majors: a group needs at least one"),
+        ({"groups": {"maj ors": ["EURUSD"]}}, "groups: group name 'maj ors' must be"),
+        ({"groups": {"all": ["@majors"]}}, "groups.all: [0] '@majors' must be a symbol or pattern"),
+        ({"usage": {"enabled": True}}, "usage.enabled: needs usage.path"),
+        ({"usage": {"files": 0}}, "usage.files: must be >= 1"),
+    ],
+)
+def test_licensing_errors_name_the_key(raw: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        from_dict(raw)
+    assert message in str(info.value)
+
+
+def test_a_key_may_grant_delayed_symbols_only() -> None:
+    cfg = from_dict({"auth": {"keys": [{"name": "a", "sha256": HASH, "delayed": [{"symbols": ["*"]}]}]}})
+    (key,) = cfg.auth.keys
+    assert key.symbols == () and key.delayed[0].delay_s == 900

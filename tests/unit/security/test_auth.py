@@ -192,3 +192,60 @@ def test_bearer_header() -> None:
     for bad in ("Basic dXNlcg==", "Bearer", "Bearer   ", "abc"):
         with pytest.raises(TokenError, match="Bearer <token>"):
             bearer_token(bad)
+
+
+def delayed_authenticator(delays: tuple[int, ...] = ()) -> Authenticator:
+    cfg = from_dict(
+        {
+            "auth": {
+                "enabled": True,
+                "keys": [
+                    {"name": "retail", "sha256": hash_key(KEY), "symbols": ["EUR*"],
+                     "delayed": [{"symbols": ["XAU*", "XAG*"], "delay_s": 900}]},
+                    {"name": "late", "sha256": hash_key("tk_late"), "delayed": [{"symbols": ["*"], "delay_s": 60}]},
+                ],
+                "jwt": {"algorithm": "HS256", "key_file": "unused", "leeway_s": 0},
+            },
+        }
+    )  # fmt: skip
+    return Authenticator(cfg.auth, SECRET, delays=delays)
+
+
+def test_api_keys_grant_delayed_symbols_and_name_the_delays_offered() -> None:
+    auth = delayed_authenticator(delays=(1800,))
+    assert auth.delays == (60, 900, 1800)
+    retail = auth.verify(KEY, NOW).entitlements
+    assert retail.delay_of("EURUSD") == 0 and retail.delay_of("XAGUSD") == 900 and retail.delay_of("GBPUSD") is None
+    late = auth.verify("tk_late", NOW).entitlements  # a key with delayed symbols only
+    assert late.delay_of("EURUSD") == 60 and not late.allows("EURUSD")
+
+
+def test_jwt_delayed_claim_rounds_up_to_an_offered_delay() -> None:
+    auth = delayed_authenticator()
+    token = hs256(claims(symbols=["EUR*"], delayed=[{"symbols": ["XAU*"], "delay_s": 600},
+                                                    {"symbols": "GBP* AUD*", "delay_s": 60}]))  # fmt: skip
+    ent = auth.verify(token, NOW).entitlements
+    assert ent.delay_of("EURUSD") == 0 and ent.delay_of("XAUUSD") == 900 and ent.delay_of("AUDUSD") == 60
+    only_delayed = hs256({"sub": "bob", "exp": NOW + 60, "delayed": [{"symbols": ["*"], "delay_s": 900}]})
+    assert auth.verify(only_delayed, NOW).entitlements.delay_of("USDJPY") == 900
+
+
+@pytest.mark.parametrize(
+    ("delayed", "status", "message"),
+    [
+        ([{"symbols": ["XAU*"], "delay_s": 7200}], 403, "delayed by 7200 s, but this server offers delays of 60, 900"),
+        ([{"symbols": ["XAU*"], "delay_s": 0}], 401, "delay_s must be an integer from 1 to 86400"),
+        ([{"symbols": ["XAU*"], "delay_s": True}], 401, "delay_s must be an integer"),
+        ([{"symbols": [5], "delay_s": 900}], 401, "claim 'delayed[].symbols' must be a list of at most"),
+        (["XAU*"], 401, "claim 'delayed' must be a list of"),
+        ({"XAU*": 900}, 401, "claim 'delayed' must be a list of"),
+    ],
+)
+def test_bad_delayed_claims_are_refused(delayed: object, status: int, message: str) -> None:
+    err = reason(delayed_authenticator().verify, hs256(claims(delayed=delayed)), NOW)
+    assert err.status == status and message in err.message
+
+
+def test_a_token_granting_nothing_at_all_is_403() -> None:
+    err = reason(delayed_authenticator().verify, hs256({"sub": "x", "exp": NOW + 60}), NOW)
+    assert err.status == 403 and err.code == "not_entitled"
