@@ -42,9 +42,9 @@ const SEP = "\u0000";
 /** A series' key: bar intervals have no separator in them, so it splits back (see {@link splitKey}). */
 export const seriesKey = (symbol: string, interval: string): string => symbol + SEP + interval;
 
-/** `[symbol, interval]` of a series key, or undefined for a plain symbol. */
+/** `[symbol, interval]` of a series key, or undefined for a plain symbol (or whatever a caller passed as one). */
 export function splitKey(key: string): [string, string] | undefined {
-  const at = key.lastIndexOf(SEP);
+  const at = typeof key === "string" ? key.lastIndexOf(SEP) : -1;
   return at < 0 ? undefined : [key.slice(0, at), key.slice(at + 1)];
 }
 
