@@ -24,6 +24,7 @@ import {
   type AuthenticatedMessage,
   type Bar,
   type ErrorMessage,
+  type HeartbeatMessage,
   type RawMessage,
   type Request,
   type ServerMessage,
@@ -119,8 +120,14 @@ export interface DisconnectedMessage {
   error?: TickerError;
 }
 
-/** What `for await (const m of client)` yields: every known server message, plus local ones. */
-export type Message = ServerMessage | ConnectedMessage | DisconnectedMessage | OverflowMessage;
+/**
+ * A server message as the client passes it on: every known type but `heartbeat`, which
+ * the client consumes (it only proves the connection alive; `raw` listeners still see it).
+ */
+export type DataMessage = Exclude<ServerMessage, HeartbeatMessage>;
+
+/** What `for await (const m of client)` yields: every known server message (but heartbeats), plus local ones. */
+export type Message = DataMessage | ConnectedMessage | DisconnectedMessage | OverflowMessage;
 
 /** The second argument of `quote` listeners. */
 export interface QuoteEvent extends Change {
@@ -157,8 +164,8 @@ export interface ClientEvents {
   open: [ConnectedMessage];
   close: [DisconnectedMessage];
   state: [ConnState];
-  /** every known server message, in order */
-  message: [ServerMessage];
+  /** every known server message (but heartbeats), in order */
+  message: [DataMessage];
   /** every message object as received, unknown types included */
   raw: [RawMessage];
   /** a symbol's quote changed (snapshot, update, status, or stale on a disconnect) */
@@ -680,10 +687,10 @@ export class Client {
       }
       case "heartbeat":
         // The reply to our op: the server agreed, so silence now means a dead connection.
+        // Not passed on: receiving it was the point.
         if (m.id === this.#heartbeatId) {
           this.#keepalive.heartbeats((m.interval_ms ?? this.#heartbeatMs) * this.#o.silenceFactor);
         }
-        this.#publish(m);
         return;
       case "unsubscribed": {
         // Unsolicited (a refreshed token grants less): the server dropped them, so do we.

@@ -13,6 +13,16 @@
 import { TickerError } from "./errors.js";
 import type { Bar } from "./messages.js";
 
+/**
+ * The part of `fetch` used (the browser's, Node's, or any compatible one).
+ * Typed here, not with the DOM's types, so that a Node project without the
+ * DOM library compiles against these declarations.
+ */
+export type FetchLike = (
+  url: string,
+  init: { headers: Record<string, string>; signal?: unknown },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+
 export interface BarsQuery {
   symbol: string;
   interval: string;
@@ -24,9 +34,10 @@ export interface BarsQuery {
   to?: number | string | Date;
   /** an API key or JWT, sent as `Authorization: Bearer` */
   token?: string;
-  signal?: AbortSignal;
+  /** an AbortSignal, to give up the request */
+  signal?: unknown;
   /** default `globalThis.fetch` */
-  fetch?: typeof fetch;
+  fetch?: FetchLike;
 }
 
 export interface BarsReply {
@@ -50,17 +61,17 @@ const when = (v: number | string | Date): string => (v instanceof Date ? String(
  *   `not_entitled`; `unauthenticated` as an AuthError), or `http_<status>` for
  *   an answer without a JSON error (a proxy's).
  */
-export async function fetchBars(base: string | URL, query: BarsQuery): Promise<BarsReply> {
-  const url = new URL("api/bars", base);
+export async function fetchBars(base: string | { readonly href: string }, query: BarsQuery): Promise<BarsReply> {
+  const url = new URL("api/bars", typeof base === "string" ? base : base.href);
   url.protocol = url.protocol.replace(/^ws/, "http");
   url.searchParams.set("symbol", query.symbol);
   url.searchParams.set("interval", query.interval);
   if (query.count !== undefined) url.searchParams.set("count", String(query.count));
   if (query.from !== undefined) url.searchParams.set("from", when(query.from));
   if (query.to !== undefined) url.searchParams.set("to", when(query.to));
-  const init: RequestInit = { headers: query.token ? { Authorization: `Bearer ${query.token}` } : {} };
+  const init: Parameters<FetchLike>[1] = { headers: query.token ? { Authorization: `Bearer ${query.token}` } : {} };
   if (query.signal) init.signal = query.signal;
-  const resp = await (query.fetch ?? fetch)(url, init);
+  const resp = await (query.fetch ?? (globalThis as unknown as { fetch: FetchLike }).fetch)(url.href, init);
   const body = (await resp.json().catch(() => null)) as { error?: { code?: unknown; message?: unknown } } | null;
   if (!resp.ok) {
     const e = body?.error;

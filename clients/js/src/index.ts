@@ -18,6 +18,7 @@ export {
   type ClientEvents,
   type ConnectOptions,
   type ConnectedMessage,
+  type DataMessage,
   type DisconnectedMessage,
   type GapEvent,
   type Message,
@@ -30,7 +31,7 @@ export {
 export { QuoteBook, mid, spread, type Change, type Quote, type QuoteMessage } from "./book.js";
 export { BarStore, seriesKey, splitKey, type BarChange } from "./bars.js";
 export { backoff, type BackoffOptions } from "./backoff.js";
-export { fetchBars, type BarsQuery, type BarsReply } from "./http.js";
+export { fetchBars, type BarsQuery, type BarsReply, type FetchLike } from "./http.js";
 export { outcomes, since, type Recovery } from "./resume.js";
 export { AuthError, TickerError, type LocalErrorCode } from "./errors.js";
 export { unpack } from "./frames.js";

@@ -407,7 +407,13 @@ test("heartbeats by default: asked on every connection, pings stop once the serv
   const [hb] = ws.ops("heartbeat");
   assert.equal(hb.interval_ms, 2000);
   await until(() => ws.ops("ping").length >= 1); // not agreed yet: the client still pings
+  const messages = [], raw = [];
+  c.on("message", (m) => messages.push(m.type));
+  c.on("raw", (m) => raw.push(m.type));
   ws.receive({ type: "heartbeat", id: hb.id, interval_ms: 2000, ts: 1 });
+  ws.receive({ type: "heartbeat", ts: 2 });
+  assert.deepEqual([messages, raw], [[], ["heartbeat", "heartbeat"]]); // consumed: they only prove the connection alive
+  assert.equal(c.stats.ignored, 0);
   const pings = ws.ops("ping").length;
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(ws.ops("ping").length, pings); // heartbeats promised: no more pings

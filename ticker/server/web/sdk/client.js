@@ -525,10 +525,10 @@ export class Client {
             }
             case "heartbeat":
                 // The reply to our op: the server agreed, so silence now means a dead connection.
+                // Not passed on: receiving it was the point.
                 if (m.id === this.#heartbeatId) {
                     this.#keepalive.heartbeats((m.interval_ms ?? this.#heartbeatMs) * this.#o.silenceFactor);
                 }
-                this.#publish(m);
                 return;
             case "unsubscribed": {
                 // Unsolicited (a refreshed token grants less): the server dropped them, so do we.

@@ -22,7 +22,7 @@ const when = (v) => (v instanceof Date ? String(v.getTime() * 1000) : String(v))
  *   an answer without a JSON error (a proxy's).
  */
 export async function fetchBars(base, query) {
-    const url = new URL("api/bars", base);
+    const url = new URL("api/bars", typeof base === "string" ? base : base.href);
     url.protocol = url.protocol.replace(/^ws/, "http");
     url.searchParams.set("symbol", query.symbol);
     url.searchParams.set("interval", query.interval);
@@ -35,7 +35,7 @@ export async function fetchBars(base, query) {
     const init = { headers: query.token ? { Authorization: `Bearer ${query.token}` } : {} };
     if (query.signal)
         init.signal = query.signal;
-    const resp = await (query.fetch ?? fetch)(url, init);
+    const resp = await (query.fetch ?? globalThis.fetch)(url.href, init);
     const body = (await resp.json().catch(() => null));
     if (!resp.ok) {
         const e = body?.error;
