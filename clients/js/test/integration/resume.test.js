@@ -78,6 +78,33 @@ test("after the connection drops the client resumes: every update once, in order
   assert.equal(c.stats.reconnects, 1);
 });
 
+test("after the server closes the connection itself (1009: a frame over its limit) the client resumes too", async () => {
+  const { server } = await setup();
+  const sockets = [];
+  class Recorded extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      sockets.push(this);
+    }
+  }
+  const c = open(server.url, { WebSocket: Recorded });
+  const seen = record(c, ["EURUSD"]);
+  await c.subscribe("EURUSD");
+  await until(() => seen.seqs.EURUSD.length >= 5, 15_000);
+  const closed = next(c, "close");
+  sockets[0].send("x".repeat(70_000)); // limits.max_message_bytes is 65536: the server closes
+  const bye = await closed;
+  assert.equal(bye.code, 1009);
+  assert.ok(bye.retryInMs !== null, "a 1009 is not a reason to give up");
+  await until(() => seen.resumes.length === 1, 10_000);
+  assert.equal(c.recovery.get("EURUSD").recovered, true);
+  const n = seen.seqs.EURUSD.length;
+  await until(() => seen.seqs.EURUSD.length >= n + 5, 15_000);
+  const seqs = seen.seqs.EURUSD;
+  assert.deepEqual(seqs, seqs.map((_, i) => seqs[0] + i));
+  assert.equal(seen.snapshots.length, 1);
+});
+
 test("a resume from too long ago: a fresh snapshot, recovered false (too_old), and the gap it skipped", async () => {
   const { server, proxy } = await setup("[resume]\nmax_updates = 5\n");
   const c = open(proxy.url);
