@@ -4,13 +4,18 @@
  *
  * The rules, in the order {@link QuoteBook.apply} checks them (the same as
  * the Python client's `ticker.client.book`):
- * - A `snapshot` replaces the symbol's quote and its `seq` baseline (a
- *   resubscribe or a reconnect resynchronises this way).
+ * - A `snapshot` replaces the symbol's quote, its `seq` baseline and its epoch
+ *   (a resubscribe, or a reconnect that could not resume, resynchronises this
+ *   way). A snapshot that skips `seq` of the same epoch counts what it skipped
+ *   as a gap: updates that happened and this client never saw.
  * - An `update` applies on top only when its `seq` is higher. `seq − previous − 1`
  *   is the gap: updates the server merged (conflation, throttling). State stays
  *   right across a gap, since a delta carries the latest value of every field
  *   that changed; the gap is reported, nothing is re-requested. An update whose
  *   `seq` is not higher is a leftover from before a resubscribe: dropped.
+ * - Resuming needs nothing special: the quote, its `seq` and epoch stay in the
+ *   book across a reconnect, the server replays the missed updates (each `seq`
+ *   one above the last) and then a `status`, so a recovered symbol shows no gap.
  * - An update or status for a symbol without a snapshot is dropped: it belongs
  *   to a subscription already given up ({@link QuoteBook.forget}).
  * - `status` changes only the status.
@@ -38,7 +43,7 @@ export interface Quote {
 export interface Change {
   readonly quote: Quote;
   readonly previous: Quote | undefined;
-  /** updates the server merged into this one (a `seq` gap); 0 when none */
+  /** updates merged into this one (a `seq` gap), or a snapshot skipped; 0 when none */
   readonly gap: number;
   /** the message applied; absent when the client marked the quote stale itself */
   readonly message?: SnapshotMessage | UpdateMessage | StatusMessage;
@@ -91,6 +96,8 @@ export class QuoteBook {
         bid: null, ask: null, bidSize: null, askSize: null }; // prettier-ignore
       for (const [wire, field] of FIELDS) quote[field] = m[wire] ?? null;
       if (typeof m.epoch === "string") quote.epoch = m.epoch;
+      if (previous && previous.epoch === quote.epoch && m.seq > previous.seq) gap = m.seq - previous.seq;
+      this.stats.gaps += gap;
     } else if (!previous) {
       this.stats.noSnapshot++;
       return null;

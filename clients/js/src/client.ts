@@ -2,8 +2,10 @@
  * The client: one logical connection to a ticker server, kept open across
  * reconnects. This is the I/O shell: it moves frames between a WebSocket and
  * the pure parts, which make every decision — {@link QuoteBook} the quotes,
- * {@link Lifecycle} the connection state and whether to retry, {@link Subscriptions}
- * what to resubscribe, {@link Requests} the promises, {@link Keepalive} liveness,
+ * {@link BarStore} the bars, {@link Lifecycle} the connection state and whether
+ * to retry, {@link Subscriptions} / {@link BarSubscriptions} what to resubscribe
+ * (quotes resume from where they were: `resume.ts`), {@link Requests} the
+ * promises, {@link Keepalive} liveness (pings or server heartbeats),
  * {@link backoff} the delays.
  *
  * Works with any WebSocket that has the browser's interface: the browser's own,
@@ -11,6 +13,7 @@
  */
 
 import { type Change, type Quote, QuoteBook } from "./book.js";
+import { type BarChange, BarStore, splitKey } from "./bars.js";
 import { backoff } from "./backoff.js";
 import { Emitter, type Listener } from "./emitter.js";
 import { AuthError, TickerError } from "./errors.js";
@@ -19,16 +22,19 @@ import { Keepalive } from "./keepalive.js";
 import { type ConnState, Lifecycle, verdict } from "./lifecycle.js";
 import {
   type AuthenticatedMessage,
+  type Bar,
+  type ErrorMessage,
+  type HeartbeatMessage,
   type RawMessage,
   type Request,
   type ServerMessage,
-  type Since,
   type WarningMessage,
   decode,
 } from "./messages.js";
 import { MessageQueue, type OverflowMessage } from "./queue.js";
-import { Requests, type Result } from "./requests.js";
-import { Subscriptions, request } from "./subscriptions.js";
+import { LISTED_MAX, PER_SYMBOL, Requests, type Result } from "./requests.js";
+import { type Recovery, outcomes, since } from "./resume.js";
+import { BarSubscriptions, Subscriptions, barRequest, keysOf, request } from "./subscriptions.js";
 
 /** The part of the WebSocket interface the client uses (browsers, Node 22+, `ws`). */
 export interface WebSocketLike {
@@ -70,17 +76,23 @@ export interface ConnectOptions {
   /** Reconnect when nothing was received for this long (default 35000 ms; 0: never). */
   idleTimeoutMs?: number;
   /**
-   * Ask the server for heartbeats (`{"op":"heartbeat"}`) instead of pinging.
-   * Coming with the server; until then it answers `unknown_op` and the client
-   * falls back to pings. Default false.
+   * Ask the server for heartbeats (`{"op":"heartbeat"}`) every this many ms of
+   * idleness (1000–60000; `true`: 2000, the default; `false`: ping instead).
+   * Once the server agrees the client stops pinging and treats
+   * `silenceFactor` × the interval without any frame as a dead connection;
+   * a server without heartbeats answers `unknown_op` and is pinged.
    */
-  serverHeartbeat?: boolean;
+  serverHeartbeat?: boolean | number;
+  /** With server heartbeats: silence longer than this many intervals is a dead connection (default 2.5; more than 1). */
+  silenceFactor?: number;
   /** Reject a request with code `timeout` when no reply came this long (default 10000 ms). */
   requestTimeoutMs?: number;
   /** Give up an attempt that has not connected after this long (default 10000 ms). */
   connectTimeoutMs?: number;
   /** After a reconnect, ask to resume where each symbol was (`since`) when the server gave an epoch (default true). */
   resume?: boolean;
+  /** Bars kept per series, the oldest dropped first (default 10000). */
+  maxBars?: number;
   /** Messages an async iterator buffers before dropping the oldest (default 10000). */
   bufferSize?: number;
   /** Wall clock in ms (default: `performance.timeOrigin + performance.now()`). */
@@ -108,8 +120,14 @@ export interface DisconnectedMessage {
   error?: TickerError;
 }
 
-/** What `for await (const m of client)` yields: every known server message, plus local ones. */
-export type Message = ServerMessage | ConnectedMessage | DisconnectedMessage | OverflowMessage;
+/**
+ * A server message as the client passes it on: every known type but `heartbeat`, which
+ * the client consumes (it only proves the connection alive; `raw` listeners still see it).
+ */
+export type DataMessage = Exclude<ServerMessage, HeartbeatMessage>;
+
+/** What `for await (const m of client)` yields: every known server message (but heartbeats), plus local ones. */
+export type Message = DataMessage | ConnectedMessage | DisconnectedMessage | OverflowMessage;
 
 /** The second argument of `quote` listeners. */
 export interface QuoteEvent extends Change {
@@ -125,6 +143,14 @@ export interface StatusEvent {
   previous: Quote["status"] | undefined;
 }
 
+/** The `bars` event: a series' snapshot arrived and replaced what the store held. */
+export interface BarsEvent {
+  symbol: string;
+  interval: string;
+  /** the series, oldest first; the forming bar (if any) last */
+  bars: Bar[];
+}
+
 export interface GapEvent {
   symbol: string;
   /** seq before the gap and the seq that arrived */
@@ -138,21 +164,26 @@ export interface ClientEvents {
   open: [ConnectedMessage];
   close: [DisconnectedMessage];
   state: [ConnState];
-  /** every known server message, in order */
-  message: [ServerMessage];
+  /** every known server message (but heartbeats), in order */
+  message: [DataMessage];
   /** every message object as received, unknown types included */
   raw: [RawMessage];
   /** a symbol's quote changed (snapshot, update, status, or stale on a disconnect) */
   quote: [Quote, QuoteEvent];
   status: [StatusEvent];
   gap: [GapEvent];
+  /** a resubscription's answer to `since`, per symbol (also kept in `client.recovery`) */
+  resume: [ReadonlyMap<string, Recovery>];
+  /** a bar changed: forming, closed, corrected (`change.previous` is its state before) */
+  bar: [Bar, BarChange];
+  /** a series' snapshot: after `subscribeBars`, and after every reconnect */
+  bars: [BarsEvent];
   authenticated: [AuthenticatedMessage];
   warning: [WarningMessage];
   /** server errors no promise received, auth failures, token provider failures */
   error: [TickerError];
 }
 
-const PER_SYMBOL_ERRORS = new Set(["unknown_symbol", "not_entitled"]);
 const OPEN = 1;
 const CLOSED = 3;
 
@@ -165,6 +196,17 @@ function defaultClock(): number {
   return p ? p.timeOrigin + p.now() : Date.now();
 }
 
+type Symbols = string | Iterable<string>;
+const list = (v: Symbols): string[] => [...new Set(typeof v === "string" ? [v] : v)];
+const symbolsOfKeys = (keys: readonly string[]): string[] => [...new Set(keys.map((k) => splitKey(k)?.[0] ?? k))];
+
+/** 0 (never) to 60000 ms, whole: what the server takes for `throttle_ms`. */
+function badThrottle(throttleMs: number): RangeError | null {
+  return Number.isInteger(throttleMs) && throttleMs >= 0 && throttleMs <= 60_000
+    ? null
+    : new RangeError(`throttleMs must be an integer from 0 to 60000, not ${throttleMs}`);
+}
+
 function withToken(url: string, token: string): string {
   const u = new URL(url);
   u.searchParams.set("token", token);
@@ -175,6 +217,8 @@ export class Client {
   readonly url: string;
   /** latest quote per subscribed symbol */
   readonly book = new QuoteBook();
+  /** bars per subscribed series (`subscribeBars`) */
+  readonly bars: BarStore;
   /** connections after the first; messages not understood (malformed) or of unknown types (ignored) */
   readonly stats = { reconnects: 0, malformed: 0, ignored: 0 };
 
@@ -183,6 +227,8 @@ export class Client {
   #token: string | TokenProvider | undefined;
   readonly #life = new Lifecycle();
   readonly #subs = new Subscriptions();
+  readonly #barSubs = new BarSubscriptions();
+  readonly #recovery = new Map<string, Recovery>();
   readonly #req = new Requests();
   readonly #events = new Emitter<ClientEvents>();
   readonly #queues = new Set<MessageQueue<Message>>();
@@ -196,6 +242,7 @@ export class Client {
   #authId = 0;
   #authRefused = false;
   #heartbeatId = 0;
+  readonly #heartbeatMs: number;
   #errorText = "";
   #done: Promise<void> | undefined;
 
@@ -216,14 +263,26 @@ export class Client {
       healthyAfterMs: 5000,
       pingIntervalMs: 15_000,
       idleTimeoutMs: 35_000,
-      serverHeartbeat: false,
+      serverHeartbeat: true,
+      silenceFactor: 2.5,
       requestTimeoutMs: 10_000,
       connectTimeoutMs: 10_000,
       resume: true,
+      maxBars: 10_000,
       bufferSize: 10_000,
       now: defaultClock,
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
     };
+    const hb = this.#o.serverHeartbeat;
+    this.#heartbeatMs = hb === true ? 2000 : hb || 0;
+    if (typeof hb === "number" && hb !== 0 && !(Number.isInteger(hb) && hb >= 1000 && hb <= 60_000)) {
+      // The server takes 1000..60000 ms (docs/protocol.md, "Heartbeats").
+      throw new RangeError(`serverHeartbeat must be true, false or 1000..60000 ms, not ${hb}`);
+    }
+    if (!(this.#o.silenceFactor > 1)) {
+      throw new RangeError(`silenceFactor must be more than 1 (heartbeats can be late), not ${this.#o.silenceFactor}`);
+    }
+    this.bars = new BarStore(this.#o.maxBars);
     this.#delays = this.#o.backoff();
     this.#keepalive = new Keepalive(this.#o.pingIntervalMs, this.#o.idleTimeoutMs);
     void this.#connect();
@@ -239,6 +298,16 @@ export class Client {
   /** The symbols wanted: subscribed, or to be subscribed on the next connect. */
   get symbols(): string[] {
     return this.#subs.symbols;
+  }
+
+  /** The bar series wanted, as `[symbol, interval]`. */
+  get barSeries(): [string, string][] {
+    return this.#barSubs.series;
+  }
+
+  /** How each symbol came back on the last reconnect that resumed it (see the `resume` event). */
+  get recovery(): ReadonlyMap<string, Recovery> {
+    return this.#recovery;
   }
 
   on<K extends keyof ClientEvents>(type: K, listener: Listener<ClientEvents[K]>): () => void {
@@ -271,28 +340,73 @@ export class Client {
    * `too_many_symbols` / `bad_request` mean nothing was subscribed. Subscribing
    * again to a held symbol changes its throttle and sends a fresh snapshot.
    */
-  subscribe(symbols: string | Iterable<string>, options: { throttleMs?: number } = {}): Promise<Result> {
+  subscribe(symbols: Symbols, options: { throttleMs?: number } = {}): Promise<Result> {
     if (this.#life.state === "closed") return Promise.reject(this.#closedError());
     const throttleMs = options.throttleMs ?? 0;
-    if (!Number.isInteger(throttleMs) || throttleMs < 0 || throttleMs > 60_000) {
-      // Checked here, not only by the server: a wish it refuses would be re-sent on every reconnect.
-      return Promise.reject(new RangeError(`throttleMs must be an integer from 0 to 60000, not ${throttleMs}`));
-    }
-    const added = this.#subs.add(typeof symbols === "string" ? [symbols] : symbols, throttleMs);
+    // Checked here, not only by the server: a wish it refuses would be re-sent on every reconnect.
+    const bad = badThrottle(throttleMs);
+    if (bad) return Promise.reject(bad);
+    const added = this.#subs.add(list(symbols), throttleMs);
     const result = this.#req.subscribe(added);
     if (added.length && this.#isOpen()) this.#sendSubscribe(added, throttleMs);
     return result;
   }
 
   /** Unsubscribe; resolves once the server confirmed (at once while disconnected). */
-  async unsubscribe(symbols: string | Iterable<string>): Promise<Result> {
-    const removed = this.#subs.remove(typeof symbols === "string" ? [symbols] : symbols);
+  async unsubscribe(symbols: Symbols): Promise<Result> {
+    const removed = this.#subs.remove(list(symbols));
     this.book.forget(removed); // late updates for them are dropped from now on
     this.#req.cancel(removed);
     if (!removed.length || !this.#isOpen()) return { symbols: removed };
     const id = this.#send({ op: "unsubscribe", symbols: removed });
     const reply = await this.#req.expect<{ type: "unsubscribed"; symbols: string[] }>(id, "unsubscribed");
     return { symbols: reply.symbols.length ? reply.symbols : removed };
+  }
+
+  /**
+   * Follow the bars of `symbols` for one interval or several (`"1m"`, `["1m",
+   * "1h"]`): resolves with the symbols once the server acked them; each
+   * series' `bars` snapshot (the newest `history` closed bars, then the forming
+   * one) follows, then `bar` messages, all kept in {@link Client.bars}. Rejects
+   * like {@link Client.subscribe}, plus `unknown_interval` (`err.intervals`
+   * lists those the server builds; nothing was subscribed). After a reconnect
+   * every series is asked again with its `history`, so its fresh snapshot
+   * replaces the series. Asking again for a held series sends a fresh snapshot.
+   */
+  subscribeBars(symbols: Symbols, intervals: Symbols, options: { history?: number; throttleMs?: number } = {}): Promise<Result> {
+    if (this.#life.state === "closed") return Promise.reject(this.#closedError());
+    const { history = 0, throttleMs = 0 } = options;
+    const ivs = list(intervals);
+    const bad =
+      badThrottle(throttleMs) ??
+      (Number.isInteger(history) && history >= 0 ? null : new RangeError(`history must be a whole number >= 0, not ${history}`)) ??
+      (ivs.length ? null : new RangeError("no bar interval given"));
+    if (bad) return Promise.reject(bad);
+    const syms = list(symbols);
+    const keys = this.#barSubs.add(syms, ivs, history, throttleMs);
+    const result = this.#req.subscribe(keys);
+    if (keys.length && this.#isOpen()) {
+      for (const iv of ivs) this.#req.sentSubscribe(this.#send(barRequest(syms, iv, history, throttleMs)), keysOf(syms, [iv]));
+    }
+    return result.then(
+      (r) => ({ symbols: symbolsOfKeys(r.symbols) }),
+      (e: unknown) => {
+        // The promise tracked series; the caller asked for symbols.
+        if (e instanceof TickerError) Object.assign(e, { symbols: symbolsOfKeys(e.symbols), subscribed: symbolsOfKeys(e.subscribed) });
+        throw e;
+      },
+    );
+  }
+
+  /** Stop following bar series; resolves once the server confirmed (at once while disconnected). */
+  async unsubscribeBars(symbols: Symbols, intervals: Symbols): Promise<Result> {
+    const removed = this.#dropSeries(keysOf(list(symbols), list(intervals)));
+    this.#req.cancel(removed);
+    const pairs = removed.map((k) => splitKey(k) as [string, string]);
+    const syms = [...new Set(pairs.map((p) => p[0]))];
+    if (!removed.length || !this.#isOpen()) return { symbols: syms };
+    await this.#req.expect(this.#send({ op: "unsubscribe", symbols: syms, bars: [...new Set(pairs.map((p) => p[1]))] }), "unsubscribed");
+    return { symbols: syms };
   }
 
   /** Ask fresh snapshots for symbols (all wanted ones by default), e.g. after a gap you care about. */
@@ -406,40 +520,37 @@ export class Client {
     this.book.forget(this.book.symbols().filter((s) => !this.#subs.has(s)));
     // The token first, even before listeners hear of the open: the server serves nothing else before it.
     if (token && this.#o.tokenIn === "message") this.#authId = this.#send({ op: "auth", token });
-    if (this.#o.serverHeartbeat && this.#o.pingIntervalMs > 0) {
-      // The server takes 1000..60000 ms (docs/protocol.md, "Heartbeats").
-      const interval = Math.min(60_000, Math.max(1_000, this.#o.pingIntervalMs));
-      this.#heartbeatId = this.#send({ op: "heartbeat", interval_ms: interval });
-      this.#keepalive.serverHeartbeats = true;
-    }
+    // Heartbeats may be asked before auth; pings go on until the server agrees.
+    if (this.#heartbeatMs) this.#heartbeatId = this.#send({ op: "heartbeat", interval_ms: this.#heartbeatMs });
     this.#to("open", "socket open");
     if (this.#life.state !== "open") return; // a listener closed the client
     if (this.#life.opened > 1) this.stats.reconnects++;
-    const since = this.#o.resume ? (s: string) => this.#since(s) : undefined;
-    for (const req of this.#subs.requests(since)) this.#req.sentSubscribe(this.#send(req), req.symbols);
+    const at = this.#o.resume ? (s: string) => since(this.book, s) : undefined;
+    for (const req of this.#subs.requests(at)) this.#req.sentSubscribe(this.#send(req), req.symbols);
+    for (const req of this.#barSubs.requests()) this.#req.sentSubscribe(this.#send(req), keysOf(req.symbols, [req.bars as string]));
     const opened: ConnectedMessage = { type: "connected", local: true, attempt: this.#life.opened, url: this.url };
     this.#publish(opened);
     this.#events.emit("open", opened);
     if (this.#life.state !== "open") return; // a listener closed the client
-    const periods = [this.#o.pingIntervalMs, this.#o.idleTimeoutMs, this.#o.requestTimeoutMs].filter((p) => p > 0);
+    const periods = [
+      this.#o.pingIntervalMs,
+      this.#o.idleTimeoutMs,
+      this.#o.requestTimeoutMs,
+      this.#heartbeatMs * this.#o.silenceFactor,
+    ].filter((p) => p > 0);
     if (periods.length) this.#tick = setInterval(() => this.#check(), Math.max(50, Math.min(...periods) / 4));
-  }
-
-  /** Where a symbol's sequence stands, for `since` (only once the server gave an epoch). */
-  #since(symbol: string): Since | undefined {
-    const q = this.book.get(symbol);
-    return q?.epoch === undefined ? undefined : { seq: q.seq, epoch: q.epoch };
   }
 
   #check(): void {
     const now = this.#o.now();
-    this.#req.expire(now, this.#o.requestTimeoutMs);
+    if (this.#o.requestTimeoutMs > 0) this.#req.expire(now, this.#o.requestTimeoutMs);
     const ws = this.#ws;
     const action = this.#keepalive.due(now);
     if (action === "ping" && this.#isOpen()) this.#send({ op: "ping" });
     else if (action === "dead" && ws) {
+      const quiet = Math.round(this.#keepalive.quietFor(now));
       this.#drop(ws, 4000, "no data");
-      this.#lost(4000, `nothing received for ${this.#o.idleTimeoutMs} ms`, true);
+      this.#lost(4000, `nothing received${this.#keepalive.silenceMs ? " (not even a heartbeat)" : ""} for ${quiet} ms`, true);
     }
   }
 
@@ -562,9 +673,38 @@ export class Client {
         if (change) this.#changed(change, now);
         return;
       }
+      case "bars": {
+        const bars = this.#barSubs.has(m.symbol, m.interval) ? this.bars.replace(m) : null;
+        this.#publish(m);
+        if (bars) this.#events.emit("bars", { symbol: m.symbol, interval: m.interval, bars });
+        return;
+      }
+      case "bar": {
+        const change = this.bars.apply(m);
+        this.#publish(m);
+        if (change) this.#events.emit("bar", change.bar, change);
+        return;
+      }
+      case "heartbeat":
+        // The reply to our op: the server agreed, so silence now means a dead connection.
+        // Not passed on: receiving it was the point.
+        if (m.id === this.#heartbeatId) {
+          this.#keepalive.heartbeats((m.interval_ms ?? this.#heartbeatMs) * this.#o.silenceFactor);
+        }
+        return;
       case "unsubscribed": {
         // Unsolicited (a refreshed token grants less): the server dropped them, so do we.
-        if (!this.#req.receive(m)) this.book.forget(this.#subs.remove(m.symbols));
+        if (!this.#req.receive(m)) {
+          if (m.bars) this.#dropSeries(keysOf(m.symbols, m.bars));
+          else this.book.forget(this.#subs.remove(m.symbols));
+        }
+        this.#publish(m);
+        return;
+      }
+      case "subscribed": {
+        const interval = this.#barInterval(m.id);
+        if (interval === undefined) this.#resumed(m);
+        this.#req.receive(interval === undefined ? m : { ...m, symbols: keysOf(m.symbols, [interval]) });
         this.#publish(m);
         return;
       }
@@ -579,26 +719,9 @@ export class Client {
         this.#events.emit("warning", m);
         if (m.code === "token_expiring") this.#renewToken();
         return;
-      case "error": {
-        if (m.id === this.#authId && m.code === "auth_failed") this.#authRefused = true;
-        // Heartbeats refused (a server without them: unknown_op, or any other refusal): ping instead.
-        const heartbeat = m.id === this.#heartbeatId;
-        if (heartbeat) this.#keepalive.serverHeartbeats = false;
-        const wholeRequest = m.code === "too_many_symbols" || m.code === "bad_request";
-        // Refused for good: not wanted any more, so a reconnect does not ask again. A request
-        // refused as a whole leaves alone the symbols it held before (they have quotes).
-        const refused = PER_SYMBOL_ERRORS.has(m.code)
-          ? (m.symbols ?? [])
-          : wholeRequest
-            ? this.#req.symbolsOf(m.id).filter((s) => !this.book.has(s))
-            : [];
-        const answered = this.#req.receive(m);
-        this.book.forget(this.#subs.remove(refused));
-        this.#publish(m);
-        if (!answered && !heartbeat) this.#events.emit("error", TickerError.from(m));
+      case "error":
+        this.#error(m);
         return;
-      }
-      case "subscribed":
       case "pong":
         this.#req.receive(m);
         this.#publish(m);
@@ -607,6 +730,59 @@ export class Client {
         // A type in the decoder's table without a case here: the compiler says so.
         return assertNever(m);
     }
+  }
+
+  #error(m: ErrorMessage): void {
+    if (m.id === this.#authId && m.code === "auth_failed") this.#authRefused = true;
+    // Heartbeats refused (a server without them: unknown_op, or any other refusal): ping instead.
+    const heartbeat = m.id === this.#heartbeatId;
+    if (heartbeat) this.#keepalive.heartbeats(0);
+    // An error to a bar subscribe names symbols; its promise tracks series.
+    const interval = this.#barInterval(m.id);
+    const keyed = interval === undefined || !m.symbols ? m : { ...m, symbols: keysOf(m.symbols, [interval]) };
+    const held = (k: string): boolean => {
+      const series = splitKey(k);
+      return series ? this.bars.has(...series) : this.book.has(k);
+    };
+    // Refused for good: not wanted any more, so a reconnect does not ask again. An unknown
+    // (or not entitled) symbol is that for quotes and bars alike. A request refused as a
+    // whole leaves alone what it held before (it has data). A full list (LISTED_MAX) names
+    // only some: the rest of its request, without data, is refused too.
+    const perSymbol = PER_SYMBOL.has(m.code);
+    const whole = !perSymbol && ["too_many_symbols", "bad_request", "unknown_interval"].includes(m.code);
+    const unheld = whole || (perSymbol && (m.symbols?.length ?? 0) >= LISTED_MAX);
+    const refused = [
+      ...(perSymbol ? (m.symbols ?? []) : []),
+      ...(unheld ? symbolsOfKeys(this.#req.symbolsOf(m.id).filter((k) => !held(k))) : []),
+    ];
+    const answered = this.#req.receive(keyed);
+    if (perSymbol || interval === undefined) this.book.forget(this.#subs.remove(refused));
+    this.#dropSeries(perSymbol ? this.#barSubs.ofSymbols(refused) : interval === undefined ? [] : keysOf(refused, [interval]));
+    this.#publish(m);
+    if (!answered && !heartbeat) this.#events.emit("error", TickerError.from(m));
+  }
+
+  /** The interval of bar subscribe `id` (undefined: not one). */
+  #barInterval(id: unknown): string | undefined {
+    const first = this.#req.symbolsOf(id)[0];
+    return first === undefined ? undefined : splitKey(first)?.[1];
+  }
+
+  /** Series given up (refused, ended by the server or the user): not wanted, not kept. The ones that were wanted. */
+  #dropSeries(keys: string[]): string[] {
+    for (const k of keys) this.bars.forget(...(splitKey(k) as [string, string]));
+    return this.#barSubs.remove(keys);
+  }
+
+  /** A quote subscribe's ack: how each symbol with a `since` came back. */
+  #resumed(m: Extract<ServerMessage, { type: "subscribed" }>): void {
+    const results = outcomes(m);
+    for (const s of m.symbols) {
+      const r = results.get(s);
+      if (r) this.#recovery.set(s, r);
+      else this.#recovery.delete(s);
+    }
+    if (results.size) this.#events.emit("resume", results);
   }
 
   #renewToken(): void {

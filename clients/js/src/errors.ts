@@ -4,7 +4,7 @@
  * reconnecting: retrying cannot fix a refused token.
  */
 
-import type { ErrorCode, ErrorMessage } from "./messages.js";
+import type { ErrorCode, ErrorMessage, HttpErrorCode } from "./messages.js";
 
 /** Codes of errors raised by the client itself, not sent by the server. */
 export type LocalErrorCode =
@@ -20,7 +20,7 @@ export type LocalErrorCode =
   | "bad_url";
 
 export class TickerError extends Error {
-  readonly code: ErrorCode | LocalErrorCode | (string & {});
+  readonly code: ErrorCode | HttpErrorCode | LocalErrorCode | (string & {});
   /** the request id the server echoed */
   readonly id: number | string | undefined;
   /** the request field at fault */
@@ -29,8 +29,14 @@ export class TickerError extends Error {
   readonly symbols: string[];
   /** for a subscribe that partly failed: the symbols the server did subscribe */
   readonly subscribed: string[];
+  /** unknown_interval: the bar intervals the server builds */
+  readonly intervals: string[];
 
-  constructor(code: string, message: string, extra: Partial<Pick<TickerError, "id" | "field" | "symbols" | "subscribed">> = {}) {
+  constructor(
+    code: string,
+    message: string,
+    extra: Partial<Pick<TickerError, "id" | "field" | "symbols" | "subscribed" | "intervals">> = {},
+  ) {
     super(message);
     this.name = "TickerError";
     this.code = code;
@@ -38,10 +44,11 @@ export class TickerError extends Error {
     this.field = extra.field;
     this.symbols = extra.symbols ?? [];
     this.subscribed = extra.subscribed ?? [];
+    this.intervals = extra.intervals ?? [];
   }
 
-  static from(m: ErrorMessage, subscribed: string[] = []): TickerError {
-    const extra = { id: m.id, field: m.field, symbols: m.symbols ?? [], subscribed };
+  static from(m: Omit<ErrorMessage, "type">, subscribed: string[] = []): TickerError {
+    const extra = { id: m.id, field: m.field, symbols: m.symbols ?? [], subscribed, intervals: m.intervals ?? [] };
     return isAuthCode(m.code) ? new AuthError(m.code, m.message, extra) : new TickerError(m.code, m.message, extra);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The wire protocol v1 (docs/protocol.md), as types: every message the server
- * sends, every request the client sends, every error, warning and status code.
+ * sends (quotes, bars, resume, heartbeats), every request the client sends,
+ * every error, warning and status code.
  *
  * Messages are typed exactly as they travel (snake_case fields). The protocol
  * grows by adding message types and fields, so {@link decode} keeps unknown
@@ -13,6 +14,7 @@ export const ERROR_CODES = [
   "bad_json",
   "bad_request",
   "unknown_op",
+  "unknown_interval",
   "unknown_symbol",
   "too_many_symbols",
   "not_entitled",
@@ -42,6 +44,9 @@ export const CloseCode = {
   TRY_AGAIN_LATER: 1013,
 } as const;
 
+/** Why a resume gave a snapshot instead of a replay (docs/protocol.md, "Resuming after a reconnect"). */
+export type ResumeReason = "too_old" | "epoch_changed" | "unknown_seq" | "no_history" | "already_subscribed";
+
 /** Codes of HTTP refusals before the upgrade (visible to Node clients only). */
 export type HandshakeRefusalCode =
   | "unauthenticated"
@@ -50,6 +55,9 @@ export type HandshakeRefusalCode =
   | "too_many_connections_per_ip"
   | "too_many_connections_per_identity"
   | "server_full";
+
+/** Codes of `GET /api/bars` errors (`{"error":{"code",…}}`): the protocol's, and one of HTTP's own. */
+export type HttpErrorCode = ErrorCode | "bars_disabled";
 
 /** Known codes, plus any string: a newer server may add codes. */
 type Open<T extends string> = T | (string & {});
@@ -61,12 +69,28 @@ export interface SubscribedMessage {
   id?: number | string;
   symbols: string[];
   throttle_ms?: number;
+  /** a subscribe with `since`: per symbol, replayed or a snapshot follows */
+  resume?: Record<string, ResumeEntry>;
+  /** a subscribe with `bars`: the intervals subscribed, and the history asked */
+  bars?: string[];
+  history?: number;
+}
+
+/** One symbol's answer to `since`. */
+export interface ResumeEntry {
+  recovered: boolean;
+  /** recovered: how many missed updates follow */
+  replayed?: number;
+  /** not recovered: why (a snapshot follows) */
+  reason?: Open<ResumeReason>;
 }
 
 export interface UnsubscribedMessage {
   type: "unsubscribed";
   id?: number | string;
   symbols: string[];
+  /** present when bar series ended (not quotes) */
+  bars?: string[];
 }
 
 /** Complete state of one symbol; prices and sizes are null before its first tick. */
@@ -104,6 +128,50 @@ export interface StatusMessage {
   ts?: number;
 }
 
+/** One OHLC bar, as `bar` messages, `bars` snapshots and `GET /api/bars` carry it. */
+export interface Bar {
+  symbol: string;
+  interval: string;
+  /** µs since the epoch, UTC; `end` is exclusive */
+  start: number;
+  end: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  /** ticks it took */
+  ticks: number;
+  /** the series' seq at this bar's last change */
+  seq: number;
+  /** false: the forming bar */
+  closed: boolean;
+  /** changed by a late tick after it closed */
+  corrected?: boolean;
+}
+
+/** A bar's new state: forming (`closed` false), closed, or corrected. */
+export interface BarMessage extends Bar {
+  type: "bar";
+}
+
+/** A series' snapshot: the newest `history` closed bars, oldest first, then the forming one. */
+export interface BarsMessage {
+  type: "bars";
+  symbol: string;
+  interval: string;
+  seq: number;
+  bars: Bar[];
+}
+
+/** The reply to the `heartbeat` op (with `id` and `interval_ms`), then one whenever the connection is idle. */
+export interface HeartbeatMessage {
+  type: "heartbeat";
+  id?: number | string;
+  interval_ms?: number;
+  /** server time, µs since the epoch */
+  ts: number;
+}
+
 export interface PongMessage {
   type: "pong";
   id?: number | string;
@@ -137,7 +205,10 @@ export interface ErrorMessage {
   code: Open<ErrorCode>;
   message: string;
   field?: string;
+  /** at most 20; the message says how many more there were */
   symbols?: string[];
+  /** unknown_interval: the intervals this server builds */
+  intervals?: string[];
 }
 
 export type ServerMessage =
@@ -146,6 +217,9 @@ export type ServerMessage =
   | SnapshotMessage
   | UpdateMessage
   | StatusMessage
+  | BarMessage
+  | BarsMessage
+  | HeartbeatMessage
   | PongMessage
   | AuthenticatedMessage
   | WarningMessage
@@ -166,8 +240,16 @@ export interface Since {
 }
 
 export type Request =
-  | { op: "subscribe"; id?: number; symbols: string[]; throttle_ms?: number; since?: Record<string, Since> }
-  | { op: "unsubscribe"; id?: number; symbols: string[] }
+  | {
+      op: "subscribe";
+      id?: number;
+      symbols: string[];
+      throttle_ms?: number;
+      since?: Record<string, Since>;
+      bars?: string | string[];
+      history?: number;
+    }
+  | { op: "unsubscribe"; id?: number; symbols: string[]; bars?: string | string[] }
   | { op: "ping"; id?: number }
   | { op: "auth"; id?: number; token: string }
   | { op: "heartbeat"; id?: number; interval_ms: number };
@@ -177,6 +259,7 @@ export type Request =
 const isStr = (v: unknown): v is string => typeof v === "string";
 const isInt = (v: unknown): v is number => Number.isInteger(v);
 const isStrs = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
+const isSeries = (m: RawMessage): boolean => isStr(m["symbol"]) && isStr(m["interval"]) && isInt(m["seq"]);
 
 /** The fields each known type must carry for the client to use it. */
 const CHECKS: Record<ServerMessage["type"], (m: RawMessage) => boolean> = {
@@ -185,6 +268,9 @@ const CHECKS: Record<ServerMessage["type"], (m: RawMessage) => boolean> = {
   snapshot: (m) => isStr(m["symbol"]) && isInt(m["seq"]),
   update: (m) => isStr(m["symbol"]) && isInt(m["seq"]),
   status: (m) => isStr(m["symbol"]) && isStr(m["status"]),
+  bar: (m) => isSeries(m) && isInt(m["start"]),
+  bars: (m) => isSeries(m) && Array.isArray(m["bars"]),
+  heartbeat: () => true,
   pong: () => true,
   authenticated: (m) => isStr(m["identity"]),
   warning: (m) => isStr(m["code"]),

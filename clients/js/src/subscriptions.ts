@@ -1,12 +1,15 @@
 /**
  * What the user wants subscribed, with its throttle: what the client asks for
- * again after every reconnect. Pure.
+ * again after every reconnect. Pure. Quotes ({@link Subscriptions}) and bar
+ * series ({@link BarSubscriptions}) are separate wishes, as they are separate
+ * subscriptions on the server.
  *
  * Symbols the server refused for good (unknown, not entitled, or a subscribe
  * rejected as a whole) are removed by the client, so a reconnect does not ask
  * for them again.
  */
 
+import { seriesKey, splitKey } from "./bars.js";
 import type { Request, Since } from "./messages.js";
 
 export type SubscribeRequest = Extract<Request, { op: "subscribe" }>;
@@ -74,5 +77,77 @@ export function request(
     }
   }
   if (any) req.since = resume;
+  return req;
+}
+
+/** One bar series wanted: what its resubscription asks for. */
+interface BarWish {
+  readonly history: number;
+  readonly throttleMs: number;
+}
+
+/**
+ * The bar series wanted (symbol × interval), each with its `history` and
+ * throttle. After a reconnect each is asked again with the same `history`, so
+ * its fresh snapshot brings back the picture a chart had; one request per
+ * interval, history and throttle.
+ */
+export class BarSubscriptions {
+  readonly #wanted = new Map<string, BarWish>();
+
+  /** Add (or re-ask) series; their keys ({@link seriesKey}), in order. */
+  add(symbols: Iterable<string>, intervals: Iterable<string>, history: number, throttleMs: number): string[] {
+    const keys = keysOf(symbols, intervals);
+    for (const k of keys) {
+      this.#wanted.delete(k);
+      this.#wanted.set(k, { history, throttleMs });
+    }
+    return keys;
+  }
+
+  /** Remove series by key; the keys that were wanted. */
+  remove(keys: Iterable<string>): string[] {
+    return [...new Set(keys)].filter((k) => this.#wanted.delete(k));
+  }
+
+  /** Every wanted series of these symbols (any interval): for an unasked `unsubscribed`. */
+  ofSymbols(symbols: Iterable<string>): string[] {
+    const set = new Set(symbols);
+    return [...this.#wanted.keys()].filter((k) => set.has((splitKey(k) as [string, string])[0]));
+  }
+
+  has(symbol: string, interval: string): boolean {
+    return this.#wanted.has(seriesKey(symbol, interval));
+  }
+
+  /** `[symbol, interval]` of every wanted series. */
+  get series(): [string, string][] {
+    return [...this.#wanted.keys()].map((k) => splitKey(k) as [string, string]);
+  }
+
+  /** Requests that restore every series: one per interval, history and throttle. */
+  requests(): SubscribeRequest[] {
+    const groups = new Map<string, SubscribeRequest>();
+    for (const [key, { history, throttleMs }] of this.#wanted) {
+      const [symbol, interval] = splitKey(key) as [string, string];
+      const group = `${interval} ${history} ${throttleMs}`;
+      const req = groups.get(group);
+      if (req) req.symbols.push(symbol);
+      else groups.set(group, barRequest([symbol], interval, history, throttleMs));
+    }
+    return [...groups.values()];
+  }
+}
+
+/** The keys of symbols × intervals, distinct, in order. */
+export function keysOf(symbols: Iterable<string>, intervals: Iterable<string>): string[] {
+  const ivs = [...intervals];
+  return [...new Set([...symbols].flatMap((s) => ivs.map((i) => seriesKey(s, i))))];
+}
+
+export function barRequest(symbols: string[], interval: string, history: number, throttleMs: number): SubscribeRequest {
+  const req: SubscribeRequest = { op: "subscribe", symbols, bars: interval };
+  if (history) req.history = history;
+  if (throttleMs) req.throttle_ms = throttleMs;
   return req;
 }

@@ -1,6 +1,8 @@
 // The quote board: DOM around ticker-client, the JavaScript SDK (./sdk/, built
 // from clients/js). The SDK keeps the connection (reconnect with backoff,
-// resubscribe, liveness pings), the quote book and the errors; this file draws.
+// resume where it left off, heartbeats), the quote book, the bars and the
+// errors; this file draws. The candle chart (./chart.js) runs on the same
+// client: one connection for the page.
 import { connect } from "./sdk/index.js";
 import { formatAge, formatLatency, signedFixed, spreadPips, splitPrice, websocketUrl } from "./quotes.js";
 
@@ -65,7 +67,28 @@ function start() {
   client.on("quote", quoteChanged);
   client.on("error", refused);
   client.on("warning", (w) => notice("warning", w.code, w.message));
+  client.on("resume", resumed);
   if (symbols.length) client.subscribe(symbols).catch(refused);
+  // The chart and its library load after the board is live, and a chart that fails cannot stop it.
+  const section = document.getElementById("chart");
+  if (section) {
+    import("./chart.js")
+      .then(({ startChart }) => startChart(section, client, { decimals: (s) => instruments.get(s)?.decimals }))
+      .catch((err) => notice("error", "chart", `the chart could not start: ${err.message}`));
+  }
+}
+
+/** Back after a drop: say whether the rows carried on without a gap (the SDK resumed them). */
+function resumed(results) {
+  const all = [...results];
+  const lost = all.filter(([, r]) => !r.recovered).map(([s, r]) => `${s} (${r.reason})`);
+  const ok = all.length - lost.length;
+  if (lost.length) {
+    notice("warning", "resume", `${ok} of ${all.length} symbols resumed without a gap; fresh snapshots for ${lost.join(", ")}`);
+  } else {
+    const replayed = all.reduce((n, [, r]) => n + r.replayed, 0);
+    notice("info", "resumed", `resumed ${ok} of ${all.length} symbols without a gap (${replayed} missed updates replayed)`);
+  }
 }
 
 /** The connection dropped: say why and count down to the SDK's next attempt. */
@@ -217,7 +240,7 @@ function refreshClocks() {
   if (elapsed >= 1) {
     const rate = (updatesSeen - rateSince.count) / elapsed;
     footEl.textContent = `${rows.size} symbols · ${rate.toFixed(0)} updates/s · ` +
-      `${client?.book.stats.gaps ?? 0} merged by conflation · ${wsUrl}`;
+      `${client?.book.stats.gaps ?? 0} merged or missed (seq gaps) · ${wsUrl}`;
     rateSince.at = now;
     rateSince.count = updatesSeen;
   }

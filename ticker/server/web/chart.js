@@ -1,14 +1,11 @@
-// The quote board's candle chart: one symbol, an interval picker, history from
-// GET /api/bars and live bars from the WebSocket (docs/protocol.md, "Bars").
-// Self-contained: it opens its own WebSocket and speaks the public protocol, so
-// the board only needs a <section id="chart">. Click a row of the board (any
-// element with data-symbol) or dispatch `ticker:select` ({detail: {symbol}}) on
-// window to chart a symbol.
-//
-// No gap at the seam: the chart subscribes to the series first, then reads the
-// history over REST; both land in one BarSet, where a bar's newest state (the
-// higher seq for its start) wins, so a bar that closed between the two reads is
-// either in the history or in the stream, and never lost or doubled.
+// The quote board's candle chart: one symbol, an interval picker, bars from the SDK
+// (docs/protocol.md, "Bars"). It draws; the board's ticker-client does the rest: the
+// chart subscribes to the series with its history (`subscribeBars`), the client keeps
+// the bars (`client.bars`: each bar's newest state by seq, corrections applied) and,
+// after a reconnect, asks for the series again and gets a fresh snapshot with the
+// history, so the chart redraws without a gap or a double candle and needs no
+// reconnect logic of its own. Click a row of the board (any element with data-symbol)
+// or dispatch `ticker:select` ({detail: {symbol}}) on window to chart a symbol.
 import { CandlestickSeries, ColorType, createChart } from "./vendor/lightweight-charts.mjs";
 
 const DEFAULT_INTERVALS = ["1s", "1m", "5m", "15m", "1h", "4h", "1d"];
@@ -16,47 +13,17 @@ const HISTORY = 500;
 const THROTTLE_MS = 100; // a forming candle redrawn 10 times a second is plenty
 const STORAGE_KEY = "ticker.chart";
 
-/** Bars of one series by start time; the newest state of each bar wins (pure). */
-export class BarSet {
-  constructor() {
-    this.bars = new Map();
-    this.newest = null;
-  }
-
-  /** Take one bar; returns "append" (the newest bar changed or a newer one began),
-   * "history" (an older bar changed: redraw) or null (nothing new). */
-  put(b) {
-    if (!b || !Number.isInteger(b.start) || !Number.isInteger(b.seq)) return null;
-    const held = this.bars.get(b.start);
-    if (held && held.seq >= b.seq) return null;
-    this.bars.set(b.start, b);
-    if (this.newest === null || b.start >= this.newest) {
-      this.newest = b.start;
-      return "append";
-    }
-    return "history";
-  }
-
-  sorted() {
-    return [...this.bars.values()].sort((a, b) => a.start - b.start);
-  }
-}
-
 /** A bar as the chart library wants it (time in UTC seconds). */
 export function candle(b) {
   return { time: Math.floor(b.start / 1e6), open: b.open, high: b.high, low: b.low, close: b.close };
 }
 
-const section = document.getElementById("chart");
-if (section) start(section);
-
-function start(root) {
+/**
+ * Draw the chart into `root`, on `client` (a ticker-client `Client`, shared with the board).
+ * `decimals(symbol)` gives a symbol's price decimals (the board has them from /api/symbols).
+ */
+export function startChart(root, client, { decimals = () => 5 } = {}) {
   const params = new URLSearchParams(location.search);
-  const token = params.get("token") || "";
-  const wsPath = document.querySelector('meta[name="ticker-ws-path"]')?.content || "/ws";
-  const wsUrl = new URL(wsPath, location.href);
-  wsUrl.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  const headers = token ? { Authorization: `Bearer ${token}` } : {};
   const css = getComputedStyle(document.documentElement);
   const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
 
@@ -67,13 +34,8 @@ function start(root) {
     symbol: params.get("chart") || saved.symbol || null,
     interval: params.get("interval") || saved.interval || "1m",
     intervals: DEFAULT_INTERVALS,
-    set: new BarSet(),
     ready: false,
     epoch: 0, // bumps on every (re)selection: late answers for an old one are dropped
-    ws: null,
-    nextId: 0,
-    retry: 1,
-    decimals: new Map(),
   };
 
   // ------------------------------------------------------------ DOM
@@ -133,12 +95,15 @@ function start(root) {
     status.textContent = text;
   }
 
-  function publish() {
+  const mine = (m) => m.symbol === state.symbol && m.interval === state.interval;
+  const bars = () => (state.symbol ? client.bars.get(state.symbol, state.interval) : []);
+
+  function publish(count = bars().length) {
     // For people (the title) and for tests (data attributes).
-    const last = state.set.newest === null ? null : state.set.bars.get(state.set.newest);
+    const last = state.symbol ? client.bars.last(state.symbol, state.interval) : undefined;
     root.dataset.symbol = state.symbol || "";
     root.dataset.interval = state.interval;
-    root.dataset.bars = String(state.set.bars.size);
+    root.dataset.bars = String(count);
     root.dataset.seq = last ? String(last.seq) : "";
     root.dataset.ready = String(state.ready);
     title.textContent = state.symbol ? `${state.symbol} · ${state.interval}` : "Chart";
@@ -152,122 +117,73 @@ function start(root) {
   }
 
   function redraw() {
-    series.setData(state.set.sorted().map(candle));
-    publish();
+    const all = bars();
+    series.setData(all.map(candle));
+    publish(all.length);
   }
 
   // ------------------------------------------------------------ selection
 
   function select(symbol, interval) {
     if (!symbol) return;
-    const old = state.ws && state.symbol ? { symbol: state.symbol, interval: state.interval } : null;
-    if (old && (old.symbol !== symbol || old.interval !== interval)) {
-      send({ op: "unsubscribe", symbols: [old.symbol], bars: old.interval });
+    if (state.symbol && (state.symbol !== symbol || state.interval !== interval)) {
+      client.unsubscribeBars(state.symbol, state.interval).catch(() => {}); // a drop meanwhile ends it anyway
     }
     state.symbol = symbol;
     state.interval = interval;
-    state.set = new BarSet();
     state.ready = false;
-    state.epoch += 1;
+    const epoch = ++state.epoch;
     try { localStorage.setItem(STORAGE_KEY, JSON.stringify({ symbol, interval })); } catch { /* private mode */ }
-    const d = state.decimals.get(symbol) ?? 5;
+    const d = decimals(symbol) ?? 5;
     series.applyOptions({ priceFormat: { type: "price", precision: d, minMove: 10 ** -d } });
     chart.applyOptions({ timeScale: { secondsVisible: interval.endsWith("s") } });
     series.setData([]);
     drawPicker();
-    publish();
+    publish(0);
     markRow();
     setStatus("loading…");
-    subscribe();
+    client.subscribeBars(symbol, interval, { history: HISTORY, throttleMs: THROTTLE_MS }).then(
+      () => {
+        if (epoch !== state.epoch) return;
+        state.ready = true;
+        setStatus("");
+        redraw();
+        if (bars().length < 60) chart.timeScale().fitContent();
+        else chart.timeScale().scrollToRealTime();
+      },
+      (err) => {
+        if (epoch !== state.epoch) return;
+        if (err.code === "unknown_interval" && err.intervals?.length && !err.intervals.includes(interval)) {
+          state.intervals = err.intervals; // this server builds others: offer those
+          select(symbol, err.intervals[0]);
+        } else {
+          setStatus(err.message || err.code);
+        }
+      },
+    );
   }
 
-  function subscribe() {
-    if (!state.symbol) return;
-    send({ op: "subscribe", symbols: [state.symbol], bars: state.interval, history: 0, throttle_ms: THROTTLE_MS });
-  }
+  // ------------------------------------------------------------ the stream (through the SDK)
 
-  async function loadHistory(epoch) {
-    const url = new URL("api/bars", location.href);
-    url.search = new URLSearchParams({ symbol: state.symbol, interval: state.interval, count: String(HISTORY) });
-    let body;
-    try {
-      const resp = await fetch(url, { headers, cache: "no-store" });
-      body = await resp.json();
-      if (!resp.ok) throw new Error(body?.error?.message || `HTTP ${resp.status}`);
-    } catch (err) {
-      if (epoch === state.epoch) setStatus(`history unavailable: ${err.message}`);
-      return;
-    }
-    if (epoch !== state.epoch) return;
-    for (const b of body.bars) state.set.put(b);
-    state.ready = true;
+  client.on("bars", (e) => {
+    // A fresh snapshot: after a reconnect the SDK asks for the series again, history included.
+    if (!mine(e) || !state.ready) return;
     setStatus("");
     redraw();
-    if (state.set.bars.size < 60) chart.timeScale().fitContent();
-    else chart.timeScale().scrollToRealTime();
-  }
-
-  // ------------------------------------------------------------ the stream
-
-  function send(request) {
-    const ws = state.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    request.id = `chart-${++state.nextId}`;
-    ws.send(JSON.stringify(request));
-  }
-
-  function onMessage(m) {
-    const mine = m.symbol === state.symbol && m.interval === state.interval;
-    if (m.type === "bars" && mine) {
-      for (const b of m.bars) state.set.put(b);
-      loadHistory(state.epoch);
-    } else if (m.type === "bar" && mine) {
-      const change = state.set.put(m);
-      if (!state.ready || change === null) return;
-      if (change === "append") {
-        series.update(candle(m));
-        publish();
-      } else {
-        redraw(); // a correction of an older bar
-      }
-    } else if (m.type === "error" && (m.code === "auth_failed" || m.code === "unauthenticated") && token) {
-      state.refused = m.message || m.code; // the server closes next (1008): do not retry a refused token
-    } else if (m.type === "error" && typeof m.id === "string" && m.id.startsWith("chart-")) {
-      if (m.code === "unknown_interval" && Array.isArray(m.intervals) && m.intervals.length) {
-        state.intervals = m.intervals;
-        select(state.symbol, m.intervals.includes(state.interval) ? state.interval : m.intervals[0]);
-      } else {
-        setStatus(m.message || m.code);
-      }
+  });
+  client.on("bar", (b) => {
+    if (!mine(b) || !state.ready) return;
+    if (b.start === client.bars.last(b.symbol, b.interval)?.start) {
+      series.update(candle(b)); // the forming candle, or a new one
+      publish();
+    } else {
+      redraw(); // a correction of an older bar
     }
-  }
-
-  function connect() {
-    const ws = new WebSocket(wsUrl);
-    state.ws = ws;
-    ws.onopen = () => {
-      state.retry = 1;
-      // The token in the first message, never the URL (proxy logs keep URLs), as the board does.
-      if (token) ws.send(JSON.stringify({ op: "auth", token }));
-      if (state.symbol) select(state.symbol, state.interval); // fresh snapshot and history
-    };
-    ws.onmessage = (ev) => {
-      let data;
-      try { data = JSON.parse(ev.data); } catch { return; }
-      for (const m of Array.isArray(data) ? data : [data]) if (m && typeof m === "object") onMessage(m);
-    };
-    ws.onclose = (ev) => {
-      if (state.ws !== ws) return;
-      state.ws = null;
-      if (state.refused && ev.code === 1008) {
-        setStatus(`not connected: ${state.refused}`);
-        return;
-      }
-      setStatus("reconnecting…");
-      setTimeout(connect, state.retry * 1000);
-      state.retry = Math.min(state.retry * 2, 10);
-    };
-  }
+  });
+  client.on("close", ({ retryInMs, error, reason }) => {
+    if (!state.symbol) return;
+    setStatus(retryInMs === null ? `not connected: ${error?.message || reason || "closed"}` : "reconnecting…");
+  });
 
   // ------------------------------------------------------------ wiring
 
@@ -281,17 +197,7 @@ function start(root) {
     if (ev.detail?.symbol) select(ev.detail.symbol, ev.detail.interval || state.interval);
   });
 
-  async function loadDecimals() {
-    try {
-      const resp = await fetch(new URL("api/symbols", location.href), { headers, cache: "no-store" });
-      if (resp.ok) for (const s of (await resp.json()).symbols) state.decimals.set(s.symbol, s.decimals);
-    } catch { /* prices shown with 5 decimals */ }
-  }
-
   drawPicker();
-  publish();
-  loadDecimals().finally(() => {
-    if (!state.symbol) state.symbol = document.querySelector("tr[data-symbol]")?.dataset.symbol || "EURUSD";
-    connect();
-  });
+  publish(0);
+  select(state.symbol || document.querySelector("tr[data-symbol]")?.dataset.symbol || "EURUSD", state.interval);
 }

@@ -30,11 +30,14 @@ test("after a server restart the client reconnects, resubscribes and streams aga
   const hello = await next(c, "open", () => true, 20_000);
   assert.ok(hello.attempt >= 2);
   assert.deepEqual(await later, { symbols: ["USDJPY"] });
-  // The new process numbers its ticks afresh: its snapshots replace the old baselines,
-  // and its updates apply on top of them.
+  // The new process numbers its ticks afresh (a new epoch): its snapshots replace the old
+  // baselines, and its updates apply on top of them.
   await next(c, "quote", (q, ev) => q.symbol === "GBPUSD" && ev.message?.type === "update", 15_000);
   await next(c, "quote", (q, ev) => q.symbol === "USDJPY" && ev.message?.type === "update", 15_000);
   assert.deepEqual(c.symbols, ["EURUSD", "GBPUSD", "USDJPY"]);
+  // The client asked to resume, but a restarted server numbers in a new epoch: it says so.
+  assert.deepEqual(c.recovery.get("GBPUSD"), { recovered: false, replayed: 0, reason: "epoch_changed" });
+  assert.equal(c.recovery.has("USDJPY"), false); // new on this connection: nothing to resume
   assert.equal(c.stats.reconnects, 1);
   assert.equal(c.book.get("GBPUSD").status, "live");
 });

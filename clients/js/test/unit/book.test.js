@@ -117,3 +117,32 @@ test("mid and spread", () => {
   assert.equal(mid(q), (1.08412 + 1.08415) / 2);
   assert.ok(Math.abs(spread(q) - 0.00003) < 1e-12);
 });
+
+// ---------------------------------------------------------------- resume (docs/protocol.md, "Resuming after a reconnect")
+
+test("across a drop the book keeps seq and epoch; replayed updates continue it without a gap, then the status", () => {
+  const book = new QuoteBook();
+  book.apply(snap({ seq: 40, epoch: "e1" }));
+  book.apply({ type: "update", symbol: "EURUSD", seq: 41, bid: 1.11, ts: 2000 });
+  book.markStale(); // the connection dropped
+  assert.deepEqual([book.get("EURUSD").seq, book.get("EURUSD").epoch, book.get("EURUSD").status], [41, "e1", "stale"]);
+  // recovered: the server replays 42 and 43, each one above the last, then the current status
+  const gaps = [[42, 1.242], [43, 1.243]].map(([seq, ask]) => book.apply({ type: "update", symbol: "EURUSD", seq, ask, ts: seq }).gap);
+  assert.deepEqual(gaps, [0, 0]);
+  assert.equal(book.apply({ type: "status", symbol: "EURUSD", status: "live", ts: 44 }).quote.status, "live");
+  assert.deepEqual([book.get("EURUSD").seq, book.get("EURUSD").bid, book.get("EURUSD").ask], [43, 1.11, 1.243]);
+  assert.equal(book.stats.gaps, 0);
+});
+
+test("a snapshot that skips seq of the same epoch (a resume too old) is a gap; another epoch starts afresh", () => {
+  const book = new QuoteBook();
+  book.apply(snap({ seq: 40, epoch: "e1" }));
+  const tooOld = book.apply(snap({ seq: 52, epoch: "e1" }));
+  assert.equal(tooOld.gap, 12); // 41..52 happened, and this client saw none of them
+  assert.equal(book.stats.gaps, 12);
+  const restarted = book.apply(snap({ seq: 3, epoch: "e2" })); // the server restarted: a new sequence
+  assert.equal(restarted.gap, 0);
+  assert.equal(book.apply(snap({ seq: 3, epoch: "e2" })).gap, 0); // a resync at the same seq missed nothing
+  assert.equal(book.get("EURUSD").epoch, "e2");
+  assert.equal(book.stats.gaps, 12);
+});

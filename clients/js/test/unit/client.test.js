@@ -21,7 +21,7 @@ async function serve(seqs = {}) {
   await tick();
   const ws = FakeSocket.last;
   ws.open();
-  for (const req of ws.ops("subscribe")) {
+  for (const req of ws.ops("subscribe").filter((r) => !r.bars)) {
     ws.receive([{ type: "subscribed", id: req.id, symbols: req.symbols }, ...req.symbols.map((s) => snap(s, seqs[s] ?? 1))]);
   }
   return ws;
@@ -67,12 +67,12 @@ test("unknown message types and fields are ignored, still visible as raw message
   c.on("message", (m) => messages.push(m.type));
   c.on("error", (e) => errors.push(e));
   ws.receive([
-    { type: "bars", symbol: "EURUSD", bars: [] },
+    { type: "news", symbol: "EURUSD", text: "…" },
     { type: "update", symbol: "EURUSD", seq: 2, ask: 1.25, ts: 5, day_high: 1.3, flags: { x: 1 } },
     { type: "update", symbol: "EURUSD" }, // malformed: no seq
   ]);
   ws.receive("not json");
-  assert.deepEqual(raw, ["bars", "update", "update"]);
+  assert.deepEqual(raw, ["news", "update", "update"]);
   assert.deepEqual(messages, ["update"]);
   assert.equal(c.book.get("EURUSD").ask, 1.25);
   assert.equal("day_high" in c.book.get("EURUSD"), false);
@@ -180,6 +180,49 @@ test("resume: after a reconnect the client says where each symbol was, once the 
   assert.equal("since" in ws.ops("subscribe")[1], false);
 });
 
+test("resume: recovered symbols keep their quote and take the replay without a gap; the others a snapshot, and a gap", async () => {
+  const c = client();
+  c.subscribe(["EURUSD", "GBPUSD"]);
+  await tick();
+  let ws = FakeSocket.last;
+  ws.open();
+  const [req] = ws.ops("subscribe");
+  ws.receive([{ type: "subscribed", id: req.id, symbols: req.symbols }, snap("EURUSD", 40, { epoch: "e1" }), snap("GBPUSD", 9, { epoch: "e1" })]);
+  ws.receive({ type: "update", symbol: "EURUSD", seq: 41, bid: 1.15, ts: 5 });
+  const gaps = [], statuses = [], resumes = [], snapshots = [];
+  c.on("gap", (g) => gaps.push(g));
+  c.on("status", (s) => statuses.push(`${s.symbol}:${s.status}`));
+  c.on("resume", (r) => resumes.push(r));
+  c.on("message", (m) => m.type === "snapshot" && snapshots.push(m.symbol));
+  ws.serverClose(1006);
+  await until(() => FakeSocket.instances.length === 2);
+  ws = FakeSocket.last;
+  ws.open();
+  const [resub] = ws.ops("subscribe");
+  assert.deepEqual(resub.since, { EURUSD: { seq: 41, epoch: "e1" }, GBPUSD: { seq: 9, epoch: "e1" } });
+  ws.receive([
+    { type: "subscribed", id: resub.id, symbols: resub.symbols,
+      resume: { EURUSD: { recovered: true, replayed: 2 }, GBPUSD: { recovered: false, reason: "too_old" } } },
+    { type: "update", symbol: "EURUSD", seq: 42, ask: 1.25, ts: 6 },
+    { type: "update", symbol: "EURUSD", seq: 43, bid: 1.16, ts: 7 },
+    { type: "status", symbol: "EURUSD", status: "live", ts: 8 },
+    snap("GBPUSD", 30, { epoch: "e1" }),
+  ]);
+  assert.deepEqual([...c.recovery], [["EURUSD", { recovered: true, replayed: 2 }], ["GBPUSD", { recovered: false, replayed: 0, reason: "too_old" }]]);
+  assert.equal(resumes.length, 1);
+  assert.equal(resumes[0].get("EURUSD").recovered, true);
+  const q = c.book.get("EURUSD");
+  assert.deepEqual([q.seq, q.bid, q.ask, q.status], [43, 1.16, 1.25, "live"]); // the old quote, carried on
+  assert.deepEqual(snapshots, ["GBPUSD"]);
+  assert.deepEqual(gaps, [{ symbol: "GBPUSD", from: 9, to: 30, missed: 21 }]); // only the real one
+  assert.deepEqual(statuses, ["EURUSD:stale", "GBPUSD:stale", "EURUSD:live", "GBPUSD:live"]);
+  // A later ack without a resume entry for a symbol clears its recovery (it was subscribed afresh).
+  c.resync(["GBPUSD"]).catch(() => {});
+  const fresh = ws.ops("subscribe")[1];
+  ws.receive([{ type: "subscribed", id: fresh.id, symbols: ["GBPUSD"] }, snap("GBPUSD", 30, { epoch: "e1" })]);
+  assert.deepEqual([...c.recovery.keys()], ["EURUSD"]);
+});
+
 test("resume: false never sends since", async () => {
   const c = client({ resume: false });
   c.subscribe(["EURUSD"]);
@@ -228,7 +271,7 @@ test("the token goes in an auth message before anything else, not in the URL", a
   c.subscribe("EURUSD");
   const ws = await serve();
   assert.equal(ws.url, "ws://test/ws");
-  assert.deepEqual(ws.sent.map((m) => m.op), ["auth", "subscribe"]);
+  assert.deepEqual(ws.sent.map((m) => m.op), ["auth", "heartbeat", "subscribe"]);
   assert.equal(ws.sent[0].token, "k1");
 });
 
@@ -358,18 +401,74 @@ test("silence: pings when quiet, and a dead connection (nothing for idleTimeoutM
   assert.equal(c.state, "connecting");
 });
 
-test("serverHeartbeat asks for heartbeats; a server without them answers unknown_op and pings resume, quietly", async () => {
-  const c = client({ serverHeartbeat: true, pingIntervalMs: 40, idleTimeoutMs: 5000 });
+test("heartbeats by default: asked on every connection, pings stop once the server agrees", async () => {
+  const c = client({ pingIntervalMs: 40, idleTimeoutMs: 5000 });
+  const ws = await serve();
+  const [hb] = ws.ops("heartbeat");
+  assert.equal(hb.interval_ms, 2000);
+  await until(() => ws.ops("ping").length >= 1); // not agreed yet: the client still pings
+  const messages = [], raw = [];
+  c.on("message", (m) => messages.push(m.type));
+  c.on("raw", (m) => raw.push(m.type));
+  ws.receive({ type: "heartbeat", id: hb.id, interval_ms: 2000, ts: 1 });
+  ws.receive({ type: "heartbeat", ts: 2 });
+  assert.deepEqual([messages, raw], [[], ["heartbeat", "heartbeat"]]); // consumed: they only prove the connection alive
+  assert.equal(c.stats.ignored, 0);
+  const pings = ws.ops("ping").length;
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(ws.ops("ping").length, pings); // heartbeats promised: no more pings
+  assert.equal(c.state, "open");
+});
+
+test("a server without heartbeats answers unknown_op: pings go on, quietly", async () => {
+  const c = client({ serverHeartbeat: 1000, pingIntervalMs: 40, idleTimeoutMs: 5000 });
   const errors = [];
   c.on("error", (e) => errors.push(e));
   const ws = await serve();
-  const hb = ws.ops("heartbeat")[0];
-  assert.equal(hb.interval_ms, 1000); // the server takes 1000..60000 ms: the client asks within it
-  await new Promise((r) => setTimeout(r, 120));
-  assert.equal(ws.ops("ping").length, 0); // heartbeats promised: no pings
+  const [hb] = ws.ops("heartbeat");
+  assert.equal(hb.interval_ms, 1000);
   ws.receive({ type: "error", id: hb.id, code: "unknown_op", message: "unknown op 'heartbeat'", field: "op" });
-  await until(() => ws.ops("ping").length >= 1);
+  const pings = ws.ops("ping").length;
+  await until(() => ws.ops("ping").length > pings);
   assert.deepEqual(errors, []);
+});
+
+test("serverHeartbeat: false pings instead; a bad interval or factor is refused at once", async () => {
+  const ws = (client({ serverHeartbeat: false }), await serve());
+  assert.deepEqual(ws.ops("heartbeat"), []);
+  assert.throws(() => client({ serverHeartbeat: 500 }), RangeError);
+  assert.throws(() => client({ serverHeartbeat: 1500.5 }), RangeError);
+  assert.throws(() => client({ silenceFactor: 1 }), RangeError);
+});
+
+test("heartbeat watchdog: silence beyond silenceFactor x the interval closes the connection; the next one resumes", async () => {
+  let now = 1_000_000;
+  const c = client({ now: () => now, serverHeartbeat: 1000, silenceFactor: 3, idleTimeoutMs: 60_000 });
+  c.subscribe(["EURUSD"]);
+  await tick();
+  const ws = FakeSocket.last;
+  ws.open();
+  const [hb] = ws.ops("heartbeat");
+  const [sub] = ws.ops("subscribe");
+  ws.receive([{ type: "heartbeat", id: hb.id, interval_ms: 1000, ts: 1 }, { type: "subscribed", id: sub.id, symbols: ["EURUSD"] },
+    snap("EURUSD", 7, { epoch: "e1" })]);
+  const closes = [];
+  c.on("close", (m) => closes.push(m));
+  now += 2900; // quiet, but within 3 x 1000 ms
+  const checked = () => new Promise((r) => setTimeout(r, 800)); // the client checks every 750 ms (its shortest period / 4)
+  await checked();
+  assert.equal(c.state, "open");
+  ws.receive({ type: "heartbeat", ts: 2 }); // a heartbeat: alive
+  now += 2900;
+  await checked();
+  assert.equal(c.state, "open");
+  now += 200; // 3100 ms without anything
+  await until(() => FakeSocket.instances.length === 2, 3000);
+  assert.equal(ws.closedWith.code, 4000);
+  assert.match(closes[0].reason, /not even a heartbeat\) for 3100 ms/);
+  const next = FakeSocket.last;
+  next.open();
+  assert.deepEqual(next.ops("subscribe")[0].since, { EURUSD: { seq: 7, epoch: "e1" } });
 });
 
 test("close(): pending requests reject with code closed, iterators end, no reconnect", async () => {
@@ -391,6 +490,108 @@ test("throttleMs is checked before anything is sent", async () => {
   await assert.rejects(c.subscribe("EURUSD", { throttleMs: 60_001 }), RangeError);
   await assert.rejects(c.subscribe("EURUSD", { throttleMs: 1.5 }), RangeError);
   assert.deepEqual(c.symbols, []);
+});
+
+// ---------------------------------------------------------------- bars
+
+const MIN = 60_000_000;
+const bar = (symbol, interval, i, seq, over = {}) => ({
+  symbol, interval, start: i * MIN, end: (i + 1) * MIN, open: 1.1, high: 1.2, low: 1.0, close: 1.15, ticks: 4, seq, closed: true, ...over,
+});
+const barsSnap = (symbol, interval, bars) => ({ type: "bars", symbol, interval, seq: bars.at(-1)?.seq ?? 0, bars });
+
+test("subscribeBars: one request per interval, resolved on the ack; the snapshot and bars fill the store, as events", async () => {
+  const c = client();
+  const ws = await serve();
+  const snapshots = [], changes = [];
+  c.on("bars", (e) => snapshots.push([e.symbol, e.interval, e.bars.length]));
+  c.on("bar", (b, ch) => changes.push([b.interval, b.start / MIN, b.closed, ch.previous?.seq ?? null]));
+  const p = c.subscribeBars(["EURUSD", "GBPUSD"], ["1m", "5m"], { history: 300, throttleMs: 100 });
+  const reqs = ws.ops("subscribe");
+  assert.deepEqual(reqs.map(({ id, ...r }) => r), [
+    { op: "subscribe", symbols: ["EURUSD", "GBPUSD"], bars: "1m", history: 300, throttle_ms: 100 },
+    { op: "subscribe", symbols: ["EURUSD", "GBPUSD"], bars: "5m", history: 300, throttle_ms: 100 },
+  ]);
+  for (const r of reqs) {
+    ws.receive([{ type: "subscribed", id: r.id, symbols: r.symbols, bars: [r.bars], history: 300, throttle_ms: 100 },
+      ...r.symbols.map((s) => barsSnap(s, r.bars, [bar(s, r.bars, 1, 5), bar(s, r.bars, 2, 6, { closed: false })]))]);
+  }
+  assert.deepEqual(await p, { symbols: ["EURUSD", "GBPUSD"] });
+  assert.equal(snapshots.length, 4);
+  ws.receive([bar("EURUSD", "1m", 2, 7, { closed: false, close: 1.16 }), bar("EURUSD", "1m", 2, 8, { close: 1.17 }),
+    bar("EURUSD", "1m", 3, 9, { closed: false })].map((b) => ({ type: "bar", ...b })));
+  ws.receive({ type: "bar", ...bar("EURUSD", "1m", 1, 10, { high: 1.4, corrected: true }) });
+  assert.deepEqual(changes, [["1m", 2, false, 6], ["1m", 2, true, 7], ["1m", 3, false, null], ["1m", 1, true, 5]]);
+  assert.deepEqual(c.bars.get("EURUSD", "1m").map((b) => [b.start / MIN, b.seq, b.closed]), [[1, 10, true], [2, 8, true], [3, 9, false]]);
+  assert.deepEqual(c.barSeries, [["EURUSD", "1m"], ["EURUSD", "5m"], ["GBPUSD", "1m"], ["GBPUSD", "5m"]]);
+  assert.deepEqual(c.symbols, []); // bars are not quotes
+});
+
+test("subscribeBars: unknown_interval rejects with the server's intervals, and nothing stays wanted", async () => {
+  const c = client();
+  const ws = await serve();
+  const p = c.subscribeBars("EURUSD", "7m");
+  const [req] = ws.ops("subscribe");
+  ws.receive({ type: "error", id: req.id, code: "unknown_interval", message: "unknown bar interval '7m'", field: "bars", intervals: ["1m", "5m"] });
+  const err = await p.catch((e) => e);
+  assert.ok(err instanceof TickerError);
+  assert.deepEqual([err.code, err.field, err.intervals, err.subscribed], ["unknown_interval", "bars", ["1m", "5m"], []]);
+  assert.deepEqual(c.barSeries, []);
+  await assert.rejects(c.subscribeBars("EURUSD", "1m", { history: -1 }), RangeError);
+  await assert.rejects(c.subscribeBars("EURUSD", []), RangeError);
+});
+
+test("subscribeBars: an unknown symbol is refused with its name, the others subscribed; its quotes are not asked either", async () => {
+  const c = client();
+  c.subscribe(["EURUSD"]);
+  const ws = await serve();
+  const p = c.subscribeBars(["EURUSD", "NOPE"], "1m");
+  const req = ws.ops("subscribe").find((r) => r.bars);
+  ws.receive([{ type: "subscribed", id: req.id, symbols: ["EURUSD"], bars: ["1m"] }, barsSnap("EURUSD", "1m", [bar("EURUSD", "1m", 1, 1)]),
+    { type: "error", id: req.id, code: "unknown_symbol", message: "unknown symbol(s): NOPE", field: "symbols", symbols: ["NOPE"] }]);
+  const err = await p.catch((e) => e);
+  assert.deepEqual([err.code, err.symbols, err.subscribed], ["unknown_symbol", ["NOPE"], ["EURUSD"]]);
+  assert.deepEqual(c.barSeries, [["EURUSD", "1m"]]);
+  assert.deepEqual(c.symbols, ["EURUSD"]); // the quote subscription is untouched
+});
+
+test("after a reconnect every bar series is asked again with its history, and its fresh snapshot replaces it", async () => {
+  const c = client();
+  c.subscribeBars("EURUSD", "1m", { history: 50 });
+  c.subscribe("EURUSD");
+  let ws = await serve();
+  let req = ws.ops("subscribe").find((r) => r.bars);
+  ws.receive([{ type: "subscribed", id: req.id, symbols: ["EURUSD"], bars: ["1m"] }, barsSnap("EURUSD", "1m", [bar("EURUSD", "1m", 1, 1), bar("EURUSD", "1m", 2, 2)])]);
+  ws.serverClose(1006);
+  await until(() => FakeSocket.instances.length === 2);
+  assert.equal(c.bars.get("EURUSD", "1m").length, 2); // kept while away
+  ws = await serve({ EURUSD: 1 });
+  req = ws.ops("subscribe").find((r) => r.bars);
+  assert.deepEqual(({ ...req, id: 0 }), { op: "subscribe", symbols: ["EURUSD"], bars: "1m", history: 50, id: 0 });
+  ws.receive([{ type: "subscribed", id: req.id, symbols: ["EURUSD"], bars: ["1m"] },
+    barsSnap("EURUSD", "1m", [bar("EURUSD", "1m", 2, 9), bar("EURUSD", "1m", 3, 10), bar("EURUSD", "1m", 4, 11, { closed: false })])]);
+  assert.deepEqual(c.bars.get("EURUSD", "1m").map((b) => b.start / MIN), [2, 3, 4]);
+  assert.equal(c.recovery.size, 0); // a bar ack is not a resume
+});
+
+test("unsubscribeBars ends only those series; an unasked unsubscribed with bars drops series, not quotes", async () => {
+  const c = client();
+  c.subscribe("EURUSD");
+  c.subscribeBars(["EURUSD", "GBPUSD"], ["1m", "1h"]);
+  const ws = await serve();
+  for (const r of ws.ops("subscribe").filter((r) => r.bars)) {
+    ws.receive([{ type: "subscribed", id: r.id, symbols: r.symbols, bars: [r.bars] }, ...r.symbols.map((s) => barsSnap(s, r.bars, []))]);
+  }
+  const p = c.unsubscribeBars("EURUSD", ["1h", "5m"]);
+  const [un] = ws.ops("unsubscribe");
+  assert.deepEqual([un.symbols, un.bars], [["EURUSD"], ["1h"]]); // only what was wanted
+  assert.equal(c.bars.has("EURUSD", "1h"), false); // late bars for it are dropped from now on
+  ws.receive({ type: "unsubscribed", id: un.id, symbols: ["EURUSD"], bars: ["1h"] });
+  assert.deepEqual(await p, { symbols: ["EURUSD"] });
+  ws.receive({ type: "unsubscribed", id: 99, symbols: ["GBPUSD"], bars: ["1m", "1h"] }); // a refreshed token grants less
+  assert.deepEqual(c.barSeries, [["EURUSD", "1m"]]);
+  assert.deepEqual(c.symbols, ["EURUSD"]);
+  assert.equal(c.book.has("EURUSD"), true);
 });
 
 test("without any WebSocket the client says what to pass", () => {

@@ -22,14 +22,30 @@ test("nothing received for the idle timeout: the connection is dead", () => {
   assert.equal(k.due(3500), "dead");
 });
 
-test("with server heartbeats the client only watches for silence", () => {
+test("pings go on until the server agrees to heartbeats; then silence beyond the limit is a dead connection", () => {
+  const k = new Keepalive(1000, 35_000);
+  k.reset(0);
+  assert.equal(k.due(1000), "ping"); // asked for heartbeats, not agreed yet: still pinging
+  k.received(1100); // the heartbeat reply
+  k.heartbeats(2500); // 2.5 x a 1000 ms interval
+  assert.equal(k.due(2100), null); // no ping once heartbeats are promised
+  assert.equal(k.due(3599), null);
+  k.received(3000); // a heartbeat (or any data) moves the deadline
+  assert.equal(k.due(5499), null);
+  assert.equal(k.due(5500), "dead"); // long before the 35 s idle timeout
+  assert.equal(k.quietFor(5500), 2500);
+});
+
+test("a server that refuses heartbeats is pinged again; a new connection must agree again", () => {
   const k = new Keepalive(1000, 3500);
   k.reset(0);
-  k.serverHeartbeats = true;
-  assert.equal(k.due(3000), null);
-  assert.equal(k.due(3500), "dead");
-  k.reset(4000); // a new connection starts without them until the server agrees again
-  assert.equal(k.serverHeartbeats, false);
+  k.heartbeats(2500);
+  k.heartbeats(0); // unknown_op
+  assert.equal(k.due(1000), "ping");
+  k.heartbeats(2500);
+  k.reset(4000);
+  assert.equal(k.silenceMs, 0);
+  assert.equal(k.due(5000), "ping");
 });
 
 test("zero turns each part off", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AuthError, Requests, TickerError } from "../../dist/index.js";
+import { AuthError, LISTED_MAX, Requests, TickerError } from "../../dist/index.js";
 
 /** The state of a promise without waiting for it. */
 async function state(p) {
@@ -138,4 +138,30 @@ test("symbolsOf names what a subscribe request carried", () => {
   r.sentSubscribe(id, ["A", "B"]);
   assert.deepEqual(r.symbolsOf(id), ["A", "B"]);
   assert.deepEqual(r.symbolsOf("x"), []);
+});
+
+test("an error names at most 20 symbols: a full list settles the rest of its request as refused, not a timeout", async () => {
+  const r = new Requests();
+  const known = ["EURUSD", "GBPUSD"];
+  const unknown = Array.from({ length: 30 }, (_, i) => `NOPE${i}`);
+  const p = r.subscribe([...known, ...unknown]);
+  const id = r.nextId(0);
+  r.sentSubscribe(id, [...known, ...unknown]);
+  r.receive({ type: "subscribed", id, symbols: known });
+  r.receive({ type: "error", id, code: "unknown_symbol", message: "unknown symbol(s): NOPE0, … (and 10 more)",
+    field: "symbols", symbols: unknown.slice(0, LISTED_MAX) });
+  const { error } = await state(p);
+  assert.equal(error.code, "unknown_symbol");
+  assert.deepEqual(error.symbols, unknown); // every refused one, named or not
+  assert.deepEqual(error.subscribed, known);
+});
+
+test("a shorter list waits for the errors still to come (unknown first, then not entitled)", async () => {
+  const r = new Requests();
+  const p = r.subscribe(["A", "NOPE", "GBP"]);
+  const id = r.nextId(0);
+  r.sentSubscribe(id, ["A", "NOPE", "GBP"]);
+  r.receive({ type: "subscribed", id, symbols: ["A"] });
+  r.receive({ type: "error", id, code: "unknown_symbol", message: "unknown symbol(s): NOPE", symbols: ["NOPE"] });
+  assert.equal(await state(p), "pending");
 });

@@ -2,14 +2,17 @@
  * The client: one logical connection to a ticker server, kept open across
  * reconnects. This is the I/O shell: it moves frames between a WebSocket and
  * the pure parts, which make every decision — {@link QuoteBook} the quotes,
- * {@link Lifecycle} the connection state and whether to retry, {@link Subscriptions}
- * what to resubscribe, {@link Requests} the promises, {@link Keepalive} liveness,
+ * {@link BarStore} the bars, {@link Lifecycle} the connection state and whether
+ * to retry, {@link Subscriptions} / {@link BarSubscriptions} what to resubscribe
+ * (quotes resume from where they were: `resume.ts`), {@link Requests} the
+ * promises, {@link Keepalive} liveness (pings or server heartbeats),
  * {@link backoff} the delays.
  *
  * Works with any WebSocket that has the browser's interface: the browser's own,
  * Node 22's global one, or the `ws` package's on Node 20 (`{ WebSocket }`).
  */
 import { QuoteBook } from "./book.js";
+import { BarStore, splitKey } from "./bars.js";
 import { backoff } from "./backoff.js";
 import { Emitter } from "./emitter.js";
 import { AuthError, TickerError } from "./errors.js";
@@ -18,9 +21,9 @@ import { Keepalive } from "./keepalive.js";
 import { Lifecycle, verdict } from "./lifecycle.js";
 import { decode, } from "./messages.js";
 import { MessageQueue } from "./queue.js";
-import { Requests } from "./requests.js";
-import { Subscriptions, request } from "./subscriptions.js";
-const PER_SYMBOL_ERRORS = new Set(["unknown_symbol", "not_entitled"]);
+import { LISTED_MAX, PER_SYMBOL, Requests } from "./requests.js";
+import { outcomes, since } from "./resume.js";
+import { BarSubscriptions, Subscriptions, barRequest, keysOf, request } from "./subscriptions.js";
 const OPEN = 1;
 const CLOSED = 3;
 function assertNever(m) {
@@ -29,6 +32,14 @@ function assertNever(m) {
 function defaultClock() {
     const p = globalThis.performance;
     return p ? p.timeOrigin + p.now() : Date.now();
+}
+const list = (v) => [...new Set(typeof v === "string" ? [v] : v)];
+const symbolsOfKeys = (keys) => [...new Set(keys.map((k) => splitKey(k)?.[0] ?? k))];
+/** 0 (never) to 60000 ms, whole: what the server takes for `throttle_ms`. */
+function badThrottle(throttleMs) {
+    return Number.isInteger(throttleMs) && throttleMs >= 0 && throttleMs <= 60_000
+        ? null
+        : new RangeError(`throttleMs must be an integer from 0 to 60000, not ${throttleMs}`);
 }
 function withToken(url, token) {
     const u = new URL(url);
@@ -39,6 +50,8 @@ export class Client {
     url;
     /** latest quote per subscribed symbol */
     book = new QuoteBook();
+    /** bars per subscribed series (`subscribeBars`) */
+    bars;
     /** connections after the first; messages not understood (malformed) or of unknown types (ignored) */
     stats = { reconnects: 0, malformed: 0, ignored: 0 };
     #WS;
@@ -46,6 +59,8 @@ export class Client {
     #token;
     #life = new Lifecycle();
     #subs = new Subscriptions();
+    #barSubs = new BarSubscriptions();
+    #recovery = new Map();
     #req = new Requests();
     #events = new Emitter();
     #queues = new Set();
@@ -59,6 +74,7 @@ export class Client {
     #authId = 0;
     #authRefused = false;
     #heartbeatId = 0;
+    #heartbeatMs;
     #errorText = "";
     #done;
     constructor(url, options = {}) {
@@ -76,14 +92,26 @@ export class Client {
             healthyAfterMs: 5000,
             pingIntervalMs: 15_000,
             idleTimeoutMs: 35_000,
-            serverHeartbeat: false,
+            serverHeartbeat: true,
+            silenceFactor: 2.5,
             requestTimeoutMs: 10_000,
             connectTimeoutMs: 10_000,
             resume: true,
+            maxBars: 10_000,
             bufferSize: 10_000,
             now: defaultClock,
             ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
         };
+        const hb = this.#o.serverHeartbeat;
+        this.#heartbeatMs = hb === true ? 2000 : hb || 0;
+        if (typeof hb === "number" && hb !== 0 && !(Number.isInteger(hb) && hb >= 1000 && hb <= 60_000)) {
+            // The server takes 1000..60000 ms (docs/protocol.md, "Heartbeats").
+            throw new RangeError(`serverHeartbeat must be true, false or 1000..60000 ms, not ${hb}`);
+        }
+        if (!(this.#o.silenceFactor > 1)) {
+            throw new RangeError(`silenceFactor must be more than 1 (heartbeats can be late), not ${this.#o.silenceFactor}`);
+        }
+        this.bars = new BarStore(this.#o.maxBars);
         this.#delays = this.#o.backoff();
         this.#keepalive = new Keepalive(this.#o.pingIntervalMs, this.#o.idleTimeoutMs);
         void this.#connect();
@@ -96,6 +124,14 @@ export class Client {
     /** The symbols wanted: subscribed, or to be subscribed on the next connect. */
     get symbols() {
         return this.#subs.symbols;
+    }
+    /** The bar series wanted, as `[symbol, interval]`. */
+    get barSeries() {
+        return this.#barSubs.series;
+    }
+    /** How each symbol came back on the last reconnect that resumed it (see the `resume` event). */
+    get recovery() {
+        return this.#recovery;
     }
     on(type, listener) {
         return this.#events.on(type, listener);
@@ -128,11 +164,11 @@ export class Client {
         if (this.#life.state === "closed")
             return Promise.reject(this.#closedError());
         const throttleMs = options.throttleMs ?? 0;
-        if (!Number.isInteger(throttleMs) || throttleMs < 0 || throttleMs > 60_000) {
-            // Checked here, not only by the server: a wish it refuses would be re-sent on every reconnect.
-            return Promise.reject(new RangeError(`throttleMs must be an integer from 0 to 60000, not ${throttleMs}`));
-        }
-        const added = this.#subs.add(typeof symbols === "string" ? [symbols] : symbols, throttleMs);
+        // Checked here, not only by the server: a wish it refuses would be re-sent on every reconnect.
+        const bad = badThrottle(throttleMs);
+        if (bad)
+            return Promise.reject(bad);
+        const added = this.#subs.add(list(symbols), throttleMs);
         const result = this.#req.subscribe(added);
         if (added.length && this.#isOpen())
             this.#sendSubscribe(added, throttleMs);
@@ -140,7 +176,7 @@ export class Client {
     }
     /** Unsubscribe; resolves once the server confirmed (at once while disconnected). */
     async unsubscribe(symbols) {
-        const removed = this.#subs.remove(typeof symbols === "string" ? [symbols] : symbols);
+        const removed = this.#subs.remove(list(symbols));
         this.book.forget(removed); // late updates for them are dropped from now on
         this.#req.cancel(removed);
         if (!removed.length || !this.#isOpen())
@@ -148,6 +184,51 @@ export class Client {
         const id = this.#send({ op: "unsubscribe", symbols: removed });
         const reply = await this.#req.expect(id, "unsubscribed");
         return { symbols: reply.symbols.length ? reply.symbols : removed };
+    }
+    /**
+     * Follow the bars of `symbols` for one interval or several (`"1m"`, `["1m",
+     * "1h"]`): resolves with the symbols once the server acked them; each
+     * series' `bars` snapshot (the newest `history` closed bars, then the forming
+     * one) follows, then `bar` messages, all kept in {@link Client.bars}. Rejects
+     * like {@link Client.subscribe}, plus `unknown_interval` (`err.intervals`
+     * lists those the server builds; nothing was subscribed). After a reconnect
+     * every series is asked again with its `history`, so its fresh snapshot
+     * replaces the series. Asking again for a held series sends a fresh snapshot.
+     */
+    subscribeBars(symbols, intervals, options = {}) {
+        if (this.#life.state === "closed")
+            return Promise.reject(this.#closedError());
+        const { history = 0, throttleMs = 0 } = options;
+        const ivs = list(intervals);
+        const bad = badThrottle(throttleMs) ??
+            (Number.isInteger(history) && history >= 0 ? null : new RangeError(`history must be a whole number >= 0, not ${history}`)) ??
+            (ivs.length ? null : new RangeError("no bar interval given"));
+        if (bad)
+            return Promise.reject(bad);
+        const syms = list(symbols);
+        const keys = this.#barSubs.add(syms, ivs, history, throttleMs);
+        const result = this.#req.subscribe(keys);
+        if (keys.length && this.#isOpen()) {
+            for (const iv of ivs)
+                this.#req.sentSubscribe(this.#send(barRequest(syms, iv, history, throttleMs)), keysOf(syms, [iv]));
+        }
+        return result.then((r) => ({ symbols: symbolsOfKeys(r.symbols) }), (e) => {
+            // The promise tracked series; the caller asked for symbols.
+            if (e instanceof TickerError)
+                Object.assign(e, { symbols: symbolsOfKeys(e.symbols), subscribed: symbolsOfKeys(e.subscribed) });
+            throw e;
+        });
+    }
+    /** Stop following bar series; resolves once the server confirmed (at once while disconnected). */
+    async unsubscribeBars(symbols, intervals) {
+        const removed = this.#dropSeries(keysOf(list(symbols), list(intervals)));
+        this.#req.cancel(removed);
+        const pairs = removed.map((k) => splitKey(k));
+        const syms = [...new Set(pairs.map((p) => p[0]))];
+        if (!removed.length || !this.#isOpen())
+            return { symbols: syms };
+        await this.#req.expect(this.#send({ op: "unsubscribe", symbols: syms, bars: [...new Set(pairs.map((p) => p[1]))] }), "unsubscribed");
+        return { symbols: syms };
     }
     /** Ask fresh snapshots for symbols (all wanted ones by default), e.g. after a gap you care about. */
     async resync(symbols = this.#subs.symbols) {
@@ -263,44 +344,45 @@ export class Client {
         // The token first, even before listeners hear of the open: the server serves nothing else before it.
         if (token && this.#o.tokenIn === "message")
             this.#authId = this.#send({ op: "auth", token });
-        if (this.#o.serverHeartbeat && this.#o.pingIntervalMs > 0) {
-            // The server takes 1000..60000 ms (docs/protocol.md, "Heartbeats").
-            const interval = Math.min(60_000, Math.max(1_000, this.#o.pingIntervalMs));
-            this.#heartbeatId = this.#send({ op: "heartbeat", interval_ms: interval });
-            this.#keepalive.serverHeartbeats = true;
-        }
+        // Heartbeats may be asked before auth; pings go on until the server agrees.
+        if (this.#heartbeatMs)
+            this.#heartbeatId = this.#send({ op: "heartbeat", interval_ms: this.#heartbeatMs });
         this.#to("open", "socket open");
         if (this.#life.state !== "open")
             return; // a listener closed the client
         if (this.#life.opened > 1)
             this.stats.reconnects++;
-        const since = this.#o.resume ? (s) => this.#since(s) : undefined;
-        for (const req of this.#subs.requests(since))
+        const at = this.#o.resume ? (s) => since(this.book, s) : undefined;
+        for (const req of this.#subs.requests(at))
             this.#req.sentSubscribe(this.#send(req), req.symbols);
+        for (const req of this.#barSubs.requests())
+            this.#req.sentSubscribe(this.#send(req), keysOf(req.symbols, [req.bars]));
         const opened = { type: "connected", local: true, attempt: this.#life.opened, url: this.url };
         this.#publish(opened);
         this.#events.emit("open", opened);
         if (this.#life.state !== "open")
             return; // a listener closed the client
-        const periods = [this.#o.pingIntervalMs, this.#o.idleTimeoutMs, this.#o.requestTimeoutMs].filter((p) => p > 0);
+        const periods = [
+            this.#o.pingIntervalMs,
+            this.#o.idleTimeoutMs,
+            this.#o.requestTimeoutMs,
+            this.#heartbeatMs * this.#o.silenceFactor,
+        ].filter((p) => p > 0);
         if (periods.length)
             this.#tick = setInterval(() => this.#check(), Math.max(50, Math.min(...periods) / 4));
     }
-    /** Where a symbol's sequence stands, for `since` (only once the server gave an epoch). */
-    #since(symbol) {
-        const q = this.book.get(symbol);
-        return q?.epoch === undefined ? undefined : { seq: q.seq, epoch: q.epoch };
-    }
     #check() {
         const now = this.#o.now();
-        this.#req.expire(now, this.#o.requestTimeoutMs);
+        if (this.#o.requestTimeoutMs > 0)
+            this.#req.expire(now, this.#o.requestTimeoutMs);
         const ws = this.#ws;
         const action = this.#keepalive.due(now);
         if (action === "ping" && this.#isOpen())
             this.#send({ op: "ping" });
         else if (action === "dead" && ws) {
+            const quiet = Math.round(this.#keepalive.quietFor(now));
             this.#drop(ws, 4000, "no data");
-            this.#lost(4000, `nothing received for ${this.#o.idleTimeoutMs} ms`, true);
+            this.#lost(4000, `nothing received${this.#keepalive.silenceMs ? " (not even a heartbeat)" : ""} for ${quiet} ms`, true);
         }
     }
     #send(req) {
@@ -427,10 +509,43 @@ export class Client {
                     this.#changed(change, now);
                 return;
             }
+            case "bars": {
+                const bars = this.#barSubs.has(m.symbol, m.interval) ? this.bars.replace(m) : null;
+                this.#publish(m);
+                if (bars)
+                    this.#events.emit("bars", { symbol: m.symbol, interval: m.interval, bars });
+                return;
+            }
+            case "bar": {
+                const change = this.bars.apply(m);
+                this.#publish(m);
+                if (change)
+                    this.#events.emit("bar", change.bar, change);
+                return;
+            }
+            case "heartbeat":
+                // The reply to our op: the server agreed, so silence now means a dead connection.
+                // Not passed on: receiving it was the point.
+                if (m.id === this.#heartbeatId) {
+                    this.#keepalive.heartbeats((m.interval_ms ?? this.#heartbeatMs) * this.#o.silenceFactor);
+                }
+                return;
             case "unsubscribed": {
                 // Unsolicited (a refreshed token grants less): the server dropped them, so do we.
-                if (!this.#req.receive(m))
-                    this.book.forget(this.#subs.remove(m.symbols));
+                if (!this.#req.receive(m)) {
+                    if (m.bars)
+                        this.#dropSeries(keysOf(m.symbols, m.bars));
+                    else
+                        this.book.forget(this.#subs.remove(m.symbols));
+                }
+                this.#publish(m);
+                return;
+            }
+            case "subscribed": {
+                const interval = this.#barInterval(m.id);
+                if (interval === undefined)
+                    this.#resumed(m);
+                this.#req.receive(interval === undefined ? m : { ...m, symbols: keysOf(m.symbols, [interval]) });
                 this.#publish(m);
                 return;
             }
@@ -446,29 +561,9 @@ export class Client {
                 if (m.code === "token_expiring")
                     this.#renewToken();
                 return;
-            case "error": {
-                if (m.id === this.#authId && m.code === "auth_failed")
-                    this.#authRefused = true;
-                // Heartbeats refused (a server without them: unknown_op, or any other refusal): ping instead.
-                const heartbeat = m.id === this.#heartbeatId;
-                if (heartbeat)
-                    this.#keepalive.serverHeartbeats = false;
-                const wholeRequest = m.code === "too_many_symbols" || m.code === "bad_request";
-                // Refused for good: not wanted any more, so a reconnect does not ask again. A request
-                // refused as a whole leaves alone the symbols it held before (they have quotes).
-                const refused = PER_SYMBOL_ERRORS.has(m.code)
-                    ? (m.symbols ?? [])
-                    : wholeRequest
-                        ? this.#req.symbolsOf(m.id).filter((s) => !this.book.has(s))
-                        : [];
-                const answered = this.#req.receive(m);
-                this.book.forget(this.#subs.remove(refused));
-                this.#publish(m);
-                if (!answered && !heartbeat)
-                    this.#events.emit("error", TickerError.from(m));
+            case "error":
+                this.#error(m);
                 return;
-            }
-            case "subscribed":
             case "pong":
                 this.#req.receive(m);
                 this.#publish(m);
@@ -477,6 +572,63 @@ export class Client {
                 // A type in the decoder's table without a case here: the compiler says so.
                 return assertNever(m);
         }
+    }
+    #error(m) {
+        if (m.id === this.#authId && m.code === "auth_failed")
+            this.#authRefused = true;
+        // Heartbeats refused (a server without them: unknown_op, or any other refusal): ping instead.
+        const heartbeat = m.id === this.#heartbeatId;
+        if (heartbeat)
+            this.#keepalive.heartbeats(0);
+        // An error to a bar subscribe names symbols; its promise tracks series.
+        const interval = this.#barInterval(m.id);
+        const keyed = interval === undefined || !m.symbols ? m : { ...m, symbols: keysOf(m.symbols, [interval]) };
+        const held = (k) => {
+            const series = splitKey(k);
+            return series ? this.bars.has(...series) : this.book.has(k);
+        };
+        // Refused for good: not wanted any more, so a reconnect does not ask again. An unknown
+        // (or not entitled) symbol is that for quotes and bars alike. A request refused as a
+        // whole leaves alone what it held before (it has data). A full list (LISTED_MAX) names
+        // only some: the rest of its request, without data, is refused too.
+        const perSymbol = PER_SYMBOL.has(m.code);
+        const whole = !perSymbol && ["too_many_symbols", "bad_request", "unknown_interval"].includes(m.code);
+        const unheld = whole || (perSymbol && (m.symbols?.length ?? 0) >= LISTED_MAX);
+        const refused = [
+            ...(perSymbol ? (m.symbols ?? []) : []),
+            ...(unheld ? symbolsOfKeys(this.#req.symbolsOf(m.id).filter((k) => !held(k))) : []),
+        ];
+        const answered = this.#req.receive(keyed);
+        if (perSymbol || interval === undefined)
+            this.book.forget(this.#subs.remove(refused));
+        this.#dropSeries(perSymbol ? this.#barSubs.ofSymbols(refused) : interval === undefined ? [] : keysOf(refused, [interval]));
+        this.#publish(m);
+        if (!answered && !heartbeat)
+            this.#events.emit("error", TickerError.from(m));
+    }
+    /** The interval of bar subscribe `id` (undefined: not one). */
+    #barInterval(id) {
+        const first = this.#req.symbolsOf(id)[0];
+        return first === undefined ? undefined : splitKey(first)?.[1];
+    }
+    /** Series given up (refused, ended by the server or the user): not wanted, not kept. The ones that were wanted. */
+    #dropSeries(keys) {
+        for (const k of keys)
+            this.bars.forget(...splitKey(k));
+        return this.#barSubs.remove(keys);
+    }
+    /** A quote subscribe's ack: how each symbol with a `since` came back. */
+    #resumed(m) {
+        const results = outcomes(m);
+        for (const s of m.symbols) {
+            const r = results.get(s);
+            if (r)
+                this.#recovery.set(s, r);
+            else
+                this.#recovery.delete(s);
+        }
+        if (results.size)
+            this.#events.emit("resume", results);
     }
     #renewToken() {
         const provider = this.#token;

@@ -13,6 +13,8 @@ export class TickerError extends Error {
     symbols;
     /** for a subscribe that partly failed: the symbols the server did subscribe */
     subscribed;
+    /** unknown_interval: the bar intervals the server builds */
+    intervals;
     constructor(code, message, extra = {}) {
         super(message);
         this.name = "TickerError";
@@ -21,9 +23,10 @@ export class TickerError extends Error {
         this.field = extra.field;
         this.symbols = extra.symbols ?? [];
         this.subscribed = extra.subscribed ?? [];
+        this.intervals = extra.intervals ?? [];
     }
     static from(m, subscribed = []) {
-        const extra = { id: m.id, field: m.field, symbols: m.symbols ?? [], subscribed };
+        const extra = { id: m.id, field: m.field, symbols: m.symbols ?? [], subscribed, intervals: m.intervals ?? [] };
         return isAuthCode(m.code) ? new AuthError(m.code, m.message, extra) : new TickerError(m.code, m.message, extra);
     }
 }

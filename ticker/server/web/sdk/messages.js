@@ -1,6 +1,7 @@
 /**
  * The wire protocol v1 (docs/protocol.md), as types: every message the server
- * sends, every request the client sends, every error, warning and status code.
+ * sends (quotes, bars, resume, heartbeats), every request the client sends,
+ * every error, warning and status code.
  *
  * Messages are typed exactly as they travel (snake_case fields). The protocol
  * grows by adding message types and fields, so {@link decode} keeps unknown
@@ -12,6 +13,7 @@ export const ERROR_CODES = [
     "bad_json",
     "bad_request",
     "unknown_op",
+    "unknown_interval",
     "unknown_symbol",
     "too_many_symbols",
     "not_entitled",
@@ -33,6 +35,7 @@ export const CloseCode = {
 const isStr = (v) => typeof v === "string";
 const isInt = (v) => Number.isInteger(v);
 const isStrs = (v) => Array.isArray(v) && v.every(isStr);
+const isSeries = (m) => isStr(m["symbol"]) && isStr(m["interval"]) && isInt(m["seq"]);
 /** The fields each known type must carry for the client to use it. */
 const CHECKS = {
     subscribed: (m) => isStrs(m["symbols"]),
@@ -40,6 +43,9 @@ const CHECKS = {
     snapshot: (m) => isStr(m["symbol"]) && isInt(m["seq"]),
     update: (m) => isStr(m["symbol"]) && isInt(m["seq"]),
     status: (m) => isStr(m["symbol"]) && isStr(m["status"]),
+    bar: (m) => isSeries(m) && isInt(m["start"]),
+    bars: (m) => isSeries(m) && Array.isArray(m["bars"]),
+    heartbeat: () => true,
     pong: () => true,
     authenticated: (m) => isStr(m["identity"]),
     warning: (m) => isStr(m["code"]),

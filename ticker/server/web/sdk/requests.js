@@ -11,11 +11,18 @@
  * others, with the same id; or with one error when it took nothing. So a
  * subscribe is settled once every symbol is either acked or named in an error:
  * it resolves when all were taken, else rejects with an error listing both the
- * refused symbols and the ones subscribed.
+ * refused symbols and the ones subscribed. An error names at most 20 symbols
+ * (its message says how many more): since the ack came first and named every
+ * symbol taken, a full list settles the rest of its request as refused too.
+ *
+ * The names are opaque: the client tracks bar series by key
+ * (symbol × interval, `seriesKey`) in the same way, on the same id counter.
  */
 import { TickerError } from "./errors.js";
 /** Codes that refuse some symbols of a request, the others being subscribed. */
-const PER_SYMBOL = new Set(["unknown_symbol", "not_entitled"]);
+export const PER_SYMBOL = new Set(["unknown_symbol", "not_entitled"]);
+/** The most symbols an error names (docs/protocol.md, "error"). */
+export const LISTED_MAX = 20;
 export class Requests {
     #lastId = 0;
     #subscribes = new Set();
@@ -90,11 +97,14 @@ export class Requests {
                         w.ok.push(s);
             }
             else if (PER_SYMBOL.has(m.code)) {
-                let named = false;
-                for (const s of m.symbols ?? [])
-                    named = w.outstanding.delete(s) || named;
-                if (named)
-                    w.errors.push(m);
+                const listed = m.symbols ?? [];
+                const named = listed.filter((s) => w.outstanding.delete(s));
+                if (listed.length >= LISTED_MAX)
+                    for (const s of this.symbolsOf(id))
+                        if (w.outstanding.delete(s))
+                            named.push(s);
+                if (named.length)
+                    w.errors.push({ ...m, symbols: named });
             }
             else {
                 w.errors.push(m);

@@ -1,12 +1,15 @@
 import { WebSocket } from "ws";
 import {
   AuthError,
+  type Bar,
   type ErrorCode,
+  type Recovery,
   type Message,
   type Quote,
   type ServerMessage,
   TickerError,
   connect,
+  fetchBars,
 } from "../../../dist/index.js";
 
 export async function main(url: string, token: string): Promise<void> {
@@ -42,6 +45,32 @@ export async function main(url: string, token: string): Promise<void> {
 
   // @ts-expect-error -- the option is throttleMs, in JS style
   await c.subscribe(["EURUSD"], { throttle_ms: 250 });
+
+  // Resume and heartbeats.
+  const r: Recovery | undefined = c.recovery.get("EURUSD");
+  void (r?.recovered satisfies boolean | undefined);
+  c.on("resume", (results) => void [...results].map(([s, x]) => `${s}:${x.replayed}:${x.reason ?? ""}`));
+  connect(url, { WebSocket, serverHeartbeat: 5000, silenceFactor: 3 });
+  // @ts-expect-error -- an interval in ms, or true/false
+  connect(url, { serverHeartbeat: "2s" });
+
+  // Bars.
+  const { symbols: barred } = await c.subscribeBars("EURUSD", ["1m", "1h"], { history: 300, throttleMs: 100 });
+  void barred;
+  c.on("bar", (b: Bar, change) => void [b.close, b.closed, b.corrected, change.previous?.seq, change.gap]);
+  c.on("bars", (e) => void e.bars.at(-1)?.start);
+  const candles: Bar[] = c.bars.get("EURUSD", "1m");
+  void candles;
+  try {
+    await c.subscribeBars("EURUSD", "7m");
+  } catch (e) {
+    if (e instanceof TickerError && e.code === "unknown_interval") void (e.intervals satisfies string[]);
+  }
+  const rest = await fetchBars(url, { symbol: "EURUSD", interval: "1m", count: 500, to: new Date(), token });
+  c.bars.merge(rest.bars);
+  await c.unsubscribeBars("EURUSD", "1m");
+  // @ts-expect-error -- history is a count of bars
+  await c.subscribeBars("EURUSD", "1m", { history: "300" });
   // @ts-expect-error -- unknown events are not events
   c.on("quotes", () => {});
   // @ts-expect-error -- tokens go where the server reads them
@@ -66,11 +95,22 @@ function narrow(m: Message): void {
     case "disconnected":
       void m.retryInMs;
       break;
+    case "bar":
+      void (m.start + m.seq + m.close);
+      break;
+    case "bars":
+      void m.bars.map((b) => b.high);
+      break;
+    case "subscribed":
+      void [m.resume?.["EURUSD"]?.recovered, m.bars, m.history];
+      break;
+
     default:
       break;
   }
 }
 
 export const every: ServerMessage["type"][] = [
-  "subscribed", "unsubscribed", "snapshot", "update", "status", "pong", "authenticated", "warning", "error",
+  "subscribed", "unsubscribed", "snapshot", "update", "status", "bar", "bars", "heartbeat", "pong", "authenticated",
+  "warning", "error",
 ];
