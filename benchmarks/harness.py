@@ -77,6 +77,10 @@ class ServerSpec:
     extra_toml: str = ""
     #: Pin the server to SERVER_CORE and the load generators to LOADGEN_CORE.
     pin: bool = True
+    #: The synthetic feed's ``timestamps``: "scheduled" (latency from the model's time,
+    #: feed batching included) or "emitted" (from the hand-over to the table).
+    timestamps: str = "scheduled"
+    batch_ms: float = 1.0
 
     def toml(self, port: int) -> str:
         return f"""
@@ -99,6 +103,8 @@ type = "synthetic"
 count = {self.symbols}
 rate = {self.rate}
 seed = 1
+timestamps = "{self.timestamps}"
+batch_interval_ms = {self.batch_ms}
 """
 
 
@@ -180,6 +186,9 @@ class Load:
     processes: int = 0  # 0 = one per 250 connections (min 1, max 4)
     #: Subscribe with this throttle_ms (the C generator only); 0 = every update.
     throttle_ms: int = 0
+    #: Busy-poll instead of sleeping in epoll_wait (the C generator only; all
+    #: connections in one process, which then keeps its core busy).
+    spin: bool = False
     bars: str = ""  # follow this bar interval of the k symbols instead of their quotes (Python generator)
     warmup_s: float = 3.0
     duration_s: float = 10.0
@@ -243,7 +252,7 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: s
     try:
         rss_start = srv.rss_bytes()
         symbols = [s["symbol"] for s in srv.symbols()]
-        procs = load.processes or min(max(1, math.ceil(load.clients / 250)), 4)
+        procs = load.processes or (1 if load.spin else min(max(1, math.ceil(load.clients / 250)), 4))
         per = [load.clients // procs + (1 if i < load.clients % procs else 0) for i in range(procs)]
         stalled = [load.stalled // procs + (1 if i < load.stalled % procs else 0) for i in range(procs)]
         connect_budget = 2.0 + load.clients / 1500
@@ -260,7 +269,7 @@ def measure(spec: ServerSpec, load: Load, server: Server | None = None, label: s
                     cmd = [
                         str(native), "127.0.0.1", str(srv.port), "/ws", str(n), str(first), str(load.k),
                         ",".join(symbols), str(st), repr(start_at), repr(end_at), str(load.stalled_k),
-                        str(load.throttle_ms),
+                        str(load.throttle_ms), str(int(load.spin)),
                     ]
                 else:
                     cmd = [

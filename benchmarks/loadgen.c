@@ -113,6 +113,10 @@ int main(int argc, char **argv) {
     int stalled_k = argc > 11 ? atoi(argv[11]) : 0;
     /* subscribe with this throttle_ms (0: none) */
     int throttle_ms = argc > 12 ? atoi(argv[12]) : 0;
+    /* 1: poll without sleeping (epoll_wait timeout 0). A sleeping client makes every
+       send() of the server wake it on the other core: on this VM that wake-up is about
+       half of the send's cost, a cost remote clients (behind a NIC) do not put on it. */
+    int spin = argc > 13 ? atoi(argv[13]) : 0;
     /* histogram edges from stdin */
     edges = malloc(sizeof(long long) * 4096); long long v;
     while (nedges < 4096 && scanf("%lld", &v) == 1) edges[nedges++] = v;
@@ -151,7 +155,8 @@ int main(int argc, char **argv) {
                 struct epoll_event e = {.events = EPOLLIN, .data.ptr = c}; epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e);
             } else if (c->state == 1 && (evs[i].events & EPOLLIN)) {
                 ssize_t r = read(c->fd, c->buf + c->len, BUF - c->len);
-                if (r <= 0) { fprintf(stderr, "handshake failed\n"); return 1; }
+                if (r < 0 && errno == EAGAIN) continue;
+                if (r <= 0) { fprintf(stderr, "handshake failed: %s (connection %d)\n", r ? strerror(errno) : "closed by the server", c->index); return 1; }
                 c->len += r; c->buf[c->len] = 0;
                 char *eoh = memmem(c->buf, c->len, "\r\n\r\n", 4);
                 if (!eoh) continue;
@@ -177,7 +182,7 @@ int main(int argc, char **argv) {
         if (!measuring && t >= start_at && t < phase_end) { measuring = 1; cpu0 = cpu_s(); t0 = t; }
         if (t >= phase_end) break;
         int timeout = (int)((measuring ? phase_end - t : start_at - t) * 1000) + 1;
-        int n = epoll_wait(ep, evs, 1024, timeout > 50 ? 50 : timeout);
+        int n = epoll_wait(ep, evs, 1024, spin ? 0 : timeout > 50 ? 50 : timeout);
         for (int i = 0; i < n; i++) {
             conn_t *c = evs[i].data.ptr;
             if (c->state != 2) continue;

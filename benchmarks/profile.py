@@ -34,8 +34,10 @@ def _fold(raw: Path) -> tuple[int, collections.Counter[str], collections.Counter
         if not stack or not n_text.isdigit():
             continue
         n = int(n_text)
-        total += n
         frames = [_short(f) for f in stack.split(";")]
+        if "thread.py:_worker" in frames:
+            continue  # the feed pacer's thread, sleeping or waiting for work (py-spy counts waits)
+        total += n
         # Keep what runs inside the event loop's callbacks: the frames above them (runpy,
         # cli, run_forever) hold every sample and say nothing.
         for i, f in enumerate(frames):
@@ -55,14 +57,19 @@ def _short(frame: str) -> str:
     return f"{Path(path).name}:{name}" if path else name
 
 
-def profile(rate: float, seconds: float, pin: bool, clients: int, k: int) -> list[str]:
+def profile(
+    rate: float, seconds: float, pin: bool, clients: int, k: int, throttle_ms: int = 0, warmup_s: float = 3.0
+) -> list[str]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     spec = ServerSpec(rate=rate, pin=pin)
     server = Server(spec)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             raw = Path(tmp) / "raw.txt"
-            load = Load(clients, k, warmup_s=3.0, duration_s=seconds)
+            load = Load(
+                clients, k, warmup_s=warmup_s, duration_s=seconds, throttle_ms=throttle_ms,
+                processes=4 if clients > 1000 else 0,
+            )
             sampler: subprocess.Popen[bytes] | None = None
 
             def start_sampler() -> None:

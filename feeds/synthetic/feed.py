@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Sequence
 
@@ -11,6 +10,7 @@ import numpy.typing as npt
 
 from feeds.base import Feed, TickSink
 from feeds.catalog import spec
+from feeds.pacing import Pacer
 from feeds.synthetic.market import SyntheticMarket
 from feeds.synthetic.options import SyntheticOptions
 from ticker.core.batch import TickBatch
@@ -24,7 +24,9 @@ class SyntheticFeed(Feed):
 
     Ticks are generated a window ahead and emitted when their arrival time
     comes, at most once per ``batch_interval_ms``; ``ts`` is each tick's
-    scheduled arrival time, so reported latency includes any lateness.
+    scheduled arrival time, so reported latency includes any lateness (or, with
+    ``timestamps = "emitted"``, the wall time the batch was handed over, so that
+    latency measures the server alone).
 
     Market hours: by default the demo market is always open (calendar
     ``always``), so quotes move on a Saturday too. Given a calendar that
@@ -110,7 +112,23 @@ class SyntheticFeed(Feed):
         start_us = wall_us()
         market = self.market(start_us)
         sids = sink.symbol_ids([s.symbol for s in self.specs])
+        pacer = Pacer()
+        try:
+            await self._emit(sink, market, sids, start, start_us, pacer)
+        finally:
+            pacer.close()
+
+    async def _emit(
+        self,
+        sink: TickSink,
+        market: SyntheticMarket,
+        sids: npt.NDArray[np.int32],
+        start: float,
+        start_us: int,
+        pacer: Pacer,
+    ) -> None:
         min_gap = self.options.batch_interval_ms / 1000.0
+        emitted = self.options.timestamps == "emitted"
         horizon = 0.0
         pending = TickBatch.empty()
         cursor = 0
@@ -125,10 +143,12 @@ class SyntheticFeed(Feed):
             if end > cursor:
                 due = self.trading(pending.take(slice(cursor, end)))
                 if len(due):
+                    if emitted:
+                        due = due.with_ts(np.full(len(due), wall_us(), dtype=np.int64))
                     sink.publish(due.to_table(sids))
                 cursor = end
             if cursor < len(pending):
                 wait = (int(pending.ts[cursor]) - start_us) / 1e6 - (self._clock() - start)
             else:
                 wait = horizon - (self._clock() - start)
-            await asyncio.sleep(max(wait, min_gap))
+            await pacer.sleep(max(wait, min_gap))

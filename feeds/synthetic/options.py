@@ -22,6 +22,11 @@ class SyntheticOptions:
     #: Smallest gap between two emissions; ticks due in between go out together.
     batch_interval_ms: float = 1.0
     reversion_half_life_s: float = 3600.0
+    #: What ``ts`` says: ``"scheduled"`` = when the model scheduled the tick (a real
+    #: venue's source time: latency measured from it includes the feed's own batching
+    #: and any lateness of the event loop); ``"emitted"`` = when the feed handed the
+    #: batch to the table (latency from it is the server's and the network's alone).
+    timestamps: str = "scheduled"
 
     def __post_init__(self) -> None:
         if self.count < 0 or self.count > len(universe()):
@@ -32,6 +37,8 @@ class SyntheticOptions:
             raise FieldError("rate", f"must be 0..10000000 ticks/s, got {self.rate}")
         if not 0.05 <= self.batch_interval_ms <= 1000:
             raise FieldError("batch_interval_ms", f"must be 0.05..1000, got {self.batch_interval_ms}")
+        if self.timestamps not in ("scheduled", "emitted"):
+            raise FieldError("timestamps", f"must be 'scheduled' or 'emitted', got {self.timestamps!r}")
         if self.reversion_half_life_s <= 0:
             raise FieldError("reversion_half_life_s", "must be > 0")
         for i, s in enumerate(self.symbols):

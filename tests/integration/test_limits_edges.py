@@ -97,3 +97,30 @@ async def test_errors_never_echo_an_unbounded_list() -> None:
             assert r.status == 404
             body = (await r.json())["error"]
         assert body["symbols"] == names[:20] and "(and 980 more)" in body["message"]
+
+
+def _somaxconn() -> int:
+    """The kernel's cap on any listen backlog."""
+    from pathlib import Path
+
+    return int(Path("/proc/sys/net/core/somaxconn").read_text())
+
+
+async def test_the_listen_backlog_is_the_configured_one() -> None:
+    """Thousands of dashboards reconnecting at once queue in the kernel, not get reset:
+    the listening socket's backlog (Send-Q of a listener in ``ss``) is ``server.backlog``."""
+    import asyncio
+    import shutil
+
+    ss = shutil.which("ss")
+    assert ss is not None, "ss (iproute2) is needed to read a listener's backlog"
+    somaxconn = _somaxconn()
+    for backlog in (77, 2048):
+        async with running(config(server={"backlog": backlog})) as srv:
+            port = srv.base.rsplit(":", 1)[1]
+            proc = await asyncio.create_subprocess_exec(
+                ss, "-ltnH", f"sport = :{port}", stdout=asyncio.subprocess.PIPE
+            )
+            out, _ = await asyncio.wait_for(proc.communicate(), 10)
+            fields = out.decode().split()
+            assert int(fields[2]) == min(backlog, somaxconn), out

@@ -46,3 +46,68 @@ async def test_feed_emits_in_real_time_with_timestamps_near_now() -> None:
     assert np.all(np.diff(ts) >= 0)
     now_us = time.time_ns() // 1000
     assert now_us - 1_000_000 < ts[-1] <= now_us
+
+
+async def _run(options: SyntheticOptions, seconds: float) -> list[tuple[int, TickBatch]]:
+    """(wall µs when published, batch) for each batch the feed publishes in ``seconds``."""
+    from ticker.util.clock import wall_us
+
+    out: list[tuple[int, TickBatch]] = []
+
+    class Stamping(Sink):
+        def publish(self, batch: TickBatch) -> int:
+            out.append((wall_us(), batch))
+            return len(batch)
+
+    task = asyncio.create_task(SyntheticFeed("syn", options).run(Stamping()))
+    await asyncio.sleep(seconds)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    return out
+
+
+async def test_scheduled_timestamps_are_the_models_and_emitted_ones_the_hand_over_time() -> None:
+    opts = {"symbols": ("EURUSD", "USDJPY", "GBPUSD"), "rate": 3000.0, "batch_interval_ms": 5.0}
+    scheduled = await _run(SyntheticOptions(**opts), 0.3)  # type: ignore[arg-type]
+    emitted = await _run(SyntheticOptions(**opts, timestamps="emitted"), 0.3)  # type: ignore[arg-type]
+    assert sum(len(b) for _, b in scheduled) > 300 and sum(len(b) for _, b in emitted) > 300
+    # Scheduled: the ticks of one batch keep their own (different) times, all already due.
+    assert any(len(set(b.ts.tolist())) > 1 for _, b in scheduled)
+    assert all(int(b.ts.max()) <= at for at, b in scheduled)
+    # Emitted: one stamp per batch, taken just before the hand-over.
+    for at, b in emitted:
+        stamps = set(b.ts.tolist())
+        assert len(stamps) == 1
+        assert 0 <= at - stamps.pop() < 5_000
+
+
+async def test_the_pacer_sleeps_short_waits_in_its_thread_and_lets_it_go() -> None:
+    import threading
+    import time
+
+    from feeds.pacing import COARSE_S, Pacer
+
+    def pacer_threads() -> int:
+        return sum(t.name.startswith("feed-pacer") for t in threading.enumerate())
+
+    def join_pacers() -> None:
+        for t in threading.enumerate():
+            if t.name.startswith("feed-pacer"):
+                t.join(timeout=2)  # a closed pacer's thread ends after its last short sleep
+
+    join_pacers()  # earlier feeds' pacers, closed, may still be finishing
+    before = pacer_threads()
+    pacer = Pacer()
+    t0 = time.monotonic()
+    await pacer.sleep(COARSE_S * 2)  # long: the loop's timer, no thread
+    assert time.monotonic() - t0 >= COARSE_S * 2 and pacer_threads() == before
+    for delay in (0.0003, 0.002):
+        t0 = time.monotonic()
+        await pacer.sleep(delay)
+        assert time.monotonic() - t0 >= delay  # never early
+    assert pacer_threads() == before + 1
+    await pacer.sleep(0)  # nothing to wait for: a plain yield
+    pacer.close()
+    join_pacers()
+    assert pacer_threads() == before

@@ -58,6 +58,10 @@ class ServerConfig:
     #: Seconds a new connection gets to finish its TLS handshake and, separately, to send a
     #: complete HTTP request; also how long an idle HTTP keep-alive connection stays open.
     handshake_timeout_s: float = field(default=10.0, metadata=_range(0.1, 300))
+    #: Connections the kernel queues before the server accepts them (``listen`` backlog,
+    #: capped by ``net.core.somaxconn``). asyncio's 100 overflowed when thousands of
+    #: dashboards reconnected at once after a restart (SYN cookies, then resets).
+    backlog: int = field(default=2048, metadata=_range(1, 65535))
     #: Origins (``scheme://host[:port]``, ``*`` wildcards) whose browser pages may open a
     #: WebSocket; empty = any. Requests without an Origin header (non-browsers) always may.
     allowed_origins: tuple[str, ...] = ()

@@ -50,8 +50,9 @@ class Site(web.BaseSite):
         ssl_context: ssl.SSLContext | None,
         handshake_timeout_s: float,
         reuse_port: bool = False,
+        backlog: int = 2048,
     ) -> None:
-        super().__init__(runner, ssl_context=ssl_context)
+        super().__init__(runner, ssl_context=ssl_context, backlog=backlog)
         self.host = host
         self.requested_port = port
         self.handshake_timeout_s = handshake_timeout_s
@@ -135,6 +136,7 @@ async def start_site(
         ssl_context=ssl_context,
         handshake_timeout_s=config.server.handshake_timeout_s,
         reuse_port=reuse_port,
+        backlog=config.server.backlog,
     )
     await site.start()
     return site

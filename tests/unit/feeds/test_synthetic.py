@@ -152,3 +152,9 @@ def test_previous_closes_are_seeded_a_days_move_from_the_start() -> None:
         level = spec(sym).level
         assert abs(px / level - 1) < 0.03 and px != level
         assert round(px, spec(sym).instrument.decimals) == px
+
+
+
+def test_timestamps_option_is_validated() -> None:
+    with pytest.raises(Exception, match=r"timestamps.*'scheduled' or 'emitted'"):
+        SyntheticOptions(timestamps="source")
