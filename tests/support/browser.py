@@ -28,13 +28,14 @@ ARTIFACTS = ROOT / "artifacts"
 
 
 @asynccontextmanager
-async def browser_page(width: int = 1280, height: int = 720) -> AsyncIterator[Page]:
+async def browser_page(width: int = 1280, height: int = 720, timezone_id: str | None = None) -> AsyncIterator[Page]:
+    """A fresh page; ``timezone_id`` (an IANA zone) sets the page's local time zone."""
     if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - one stat, before the browser starts
         raise FileNotFoundError(f"{CHROMIUM} missing: `apt-get install chromium` (.ci/run does this)")
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = await browser.new_context(viewport={"width": width, "height": height})
+            context = await browser.new_context(viewport={"width": width, "height": height}, timezone_id=timezone_id)
             page = await context.new_page()
             page.set_default_timeout(15_000)
             yield page

@@ -2,7 +2,11 @@
 
 import asyncio
 import itertools
+import re
 import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -10,6 +14,7 @@ from playwright.async_api import Page, WebSocket
 
 from tests.support.browser import ARTIFACTS, browser_page
 from tests.support.helpers import config, running
+from ticker.client.book import QuoteBook
 from ticker.core.model import Status
 from ticker.security.tokens import hash_key
 
@@ -87,7 +92,7 @@ async def test_board_shows_live_quotes_and_removing_a_symbol_stops_its_updates()
         shown = int(await page.get_attribute('tr[data-symbol="EURUSD"]', "data-seq") or 0)
         assert shown in {m["seq"] for m in frames.messages if m.get("symbol") == "EURUSD" and "seq" in m}
 
-        # Quotes change on screen; age, latency and change since start are filled in.
+        # Quotes change on screen; age, latency and the day's change are filled in.
         await page.wait_for_function(
             """bid => document.querySelector('tr[data-symbol="EURUSD"] td.bid').textContent !== bid""",
             arg=big + pips + pipette,
@@ -96,7 +101,7 @@ async def test_board_shows_live_quotes_and_removing_a_symbol_stops_its_updates()
             """() => /ms|s$/.test(document.querySelector('tr[data-symbol="EURUSD"] td.latency').textContent)"""
         )
         assert (await cell_text(page, "EURUSD", "age")).endswith(" s")
-        assert float(await cell_text(page, "EURUSD", "chg")) == pytest.approx(0, abs=50)
+        assert re.fullmatch(r"[+-]?\d\.\d{5}", await cell_text(page, "EURUSD", "chg"))  # at EURUSD's 5 decimals
         assert await cell_text(page, "EURUSD", "status") == "LIVE"  # CSS upper-cases "live"
 
         # Remove USDJPY with its button: the row goes, the server stops sending it.
@@ -217,7 +222,7 @@ async def test_board_shows_errors_and_status_and_passes_the_token_on() -> None:
 
 
 async def test_board_helpers_split_prices_and_build_urls() -> None:
-    async with running() as srv, browser_page() as page:
+    async with running() as srv, browser_page(timezone_id="Asia/Kolkata") as page:
         await page.goto(srv.base + "/?symbols=EURUSD")
         got = await page.evaluate(
             """async () => {
@@ -232,6 +237,13 @@ async def test_board_helpers_split_prices_and_build_urls() -> None:
                 signed: [q.signedFixed(-0.04, 1), q.signedFixed(0.06, 1), q.signedFixed(-1.26, 1), q.signedFixed(0, 1)],
                 wss: q.websocketUrl(new URL("https://h.test/desk/?symbols=X&token=t#y"), "/ws"),
                 ws: q.websocketUrl(new URL("http://h.test:8080/"), "/stream"),
+                prices: [q.priceText(1.1, 5), q.priceText(151.2, 3), q.priceText(null, 5), q.priceText(1.1, undefined)],
+                changes: [q.changeText(0.00058, 5), q.changeText(-0.00153, 5), q.changeText(0, 5), q.changeText(-0, 3),
+                          q.changeText(null, 5), q.changeText(0.1, undefined), q.changeText(-0.1, undefined)],
+                dirs: [q.direction(0.1), q.direction(-0.1), q.direction(0), q.direction(-0), q.direction(null)],
+                // Sunday 2025-11-30 17:30 UTC is 23:00 in Kolkata (UTC+5:30), the page's zone here.
+                opens: [q.formatOpens(1764523800000000, Date.UTC(2025, 10, 28)),
+                        q.formatOpens(1764523800000000, Date.UTC(2025, 10, 20))],
               };
             }"""
         )
@@ -244,6 +256,10 @@ async def test_board_helpers_split_prices_and_build_urls() -> None:
     assert got["signed"] == ["0.0", "+0.1", "-1.3", "0.0"]  # never "-0.0"
     assert got["wss"] == "wss://h.test/desk/ws"
     assert got["ws"] == "ws://h.test:8080/stream"
+    assert got["prices"] == ["1.10000", "151.200", "—", "1.1"]
+    assert got["changes"] == ["+0.00058", "-0.00153", "0.00000", "0.000", "—", "+0.1", "-0.1"]
+    assert got["dirs"] == ["up", "down", "flat", "flat", "flat"]
+    assert got["opens"] == ["Sun 23:00", "2025-11-30 23:00"]  # local time; the date when a week or more away
 
 
 async def test_the_sdk_served_to_the_page_works_in_chromium() -> None:
@@ -360,3 +376,154 @@ async def test_flashes_light_only_the_changed_digits_at_a_bounded_rate() -> None
         gaps = [b - a for a, b in itertools.pairwise(starts)]
         assert all(g >= 380 for g in gaps), (side, gaps)  # one flash per 400 ms at the most
         assert len(starts) <= 3000 / 400 + 2
+
+
+def _signed(value: float, digits: int) -> str:
+    """The board's signed format (quotes.js signedFixed): no "-0.0" for what rounds to zero."""
+    text = f"{abs(value):.{digits}f}"
+    return text if float(text) == 0 else ("+" if value > 0 else "-") + text
+
+
+async def shown_row(page: Page, symbol: str) -> dict[str, Any]:
+    """A row's seq and day cells, read in one go (a row repaints between two reads)."""
+    return await page.eval_on_selector(
+        f'tr[data-symbol="{symbol}"]',
+        """tr => ({
+          seq: Number(tr.dataset.seq),
+          ...Object.fromEntries(["chg", "pct", "high", "low"].map(c => [c, tr.querySelector("td." + c).textContent])),
+          dir: [tr.querySelector("td.chg").dataset.dir, tr.querySelector("td.pct").dataset.dir],
+        })""",
+    )
+
+
+async def test_the_day_columns_show_the_change_high_and_low_of_the_stream() -> None:
+    """Chg, Chg %, High and Low come from the SDK's quote: the board's cells must equal
+    what the Python client's book makes of the very frames the page received (its own
+    computation of the change), at the seq the row shows, at each symbol's decimals."""
+    async with running() as srv, browser_page() as page:
+        frames = Frames(page)
+        decimals = {"EURUSD": 5, "USDJPY": 3, "XAUUSD": 2}
+        await page.goto(srv.base + "/?symbols=" + ",".join(decimals))
+        for sym in decimals:
+            await wait_price(page, sym)
+        for round_ in range(2):  # at the first paint, and after the day's high and low have moved
+            for sym, digits in decimals.items():
+                row = await shown_row(page, sym)
+                # The page may be a frame ahead of what the test has collected: wait for it. (Only
+                # quotes: the chart's bar messages carry a symbol and their series' own seq.)
+                end = await frames.wait(
+                    lambda m, s=sym, n=row["seq"]: m["type"] in ("snapshot", "update") and m["symbol"] == s and m["seq"] == n
+                )
+                book = QuoteBook()
+                for m in frames.messages[: end + 1]:
+                    book.apply(m)
+                q = book[sym]
+                assert q.seq == row["seq"] and q.day is not None and q.change is not None and q.change_pct is not None
+                assert row["chg"] == _signed(q.change, digits), (sym, row, q)
+                assert row["pct"] == _signed(q.change_pct, 2) + "%", (sym, row, q)
+                assert (row["high"], row["low"]) == (f"{q.day.high:.{digits}f}", f"{q.day.low:.{digits}f}"), (sym, row)
+                way = "up" if q.change > 0 else "down" if q.change < 0 else "flat"
+                assert row["dir"] == [way, way]
+                assert q.day.low is not None and q.day.high is not None and q.bid is not None
+                assert q.day.low <= q.bid <= q.day.high
+            if round_ == 0:
+                seq = int(await page.get_attribute('tr[data-symbol="EURUSD"]', "data-seq") or 0)
+                await page.wait_for_function(
+                    """n => Number(document.querySelector('tr[data-symbol="EURUSD"]').dataset.seq) > n + 30""", arg=seq
+                )
+        # The snapshot's own numbers, as the server computed them, are the reference's too
+        # (the browser starts after the feed, so the symbols have ticked by their snapshots).
+        for snap in (m for m in frames.messages if m["type"] == "snapshot"):
+            first = QuoteBook()
+            first.apply(snap)
+            q = first[snap["symbol"]]
+            assert snap["day"] is not None and (q.change, q.change_pct) == (snap["day"]["change"], snap["day"]["change_pct"])
+
+
+def _midday_zone() -> tuple[str, datetime]:
+    """A fixed-offset zone where it is about noon now (so nothing in a test crosses
+    midnight there), and the wall time there."""
+    now = datetime.now(UTC)
+    offset = (12 - now.hour) % 24
+    offset = offset - 24 if offset > 12 else offset
+    zone = "Etc/GMT" + (f"{-offset:+d}" if offset else "")  # Etc/ signs are inverted
+    return zone, now.astimezone(ZoneInfo(zone))
+
+
+PAGE_ZONE = "Asia/Kolkata"  # the browser's local time: UTC+5:30, neither the server's nor the calendars'
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _local(us: int) -> str:
+    at = datetime.fromtimestamp(us / 1e6, ZoneInfo(PAGE_ZONE))
+    return f"{WEEKDAYS[at.weekday()]} {at:%H:%M}"
+
+
+async def test_a_closed_market_is_greyed_with_its_next_open_and_returns_to_live_at_the_open() -> None:
+    """USDCHF's calendar is shut for the day; AUDUSD's reopens a few seconds after the page
+    loads; EURJPY is a derived cross. Closed rows are greyed with a "closed" tag and the next
+    open in the page's local time, and not styled as stale; the cross carries its badge."""
+    zone, local = _midday_zone()
+    reopen = (local + timedelta(seconds=20)).replace(microsecond=0)
+    every = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+    def cal(breaks: list[str]) -> dict[str, Any]:
+        return {"tz": zone, "roll": "00:00", "trading_days": every, "holidays": [], "breaks": breaks}
+
+    cfg = config(
+        market={
+            "calendars": {"shut": cal(["01:00-23:00"]), "soon": cal([f"01:00-{reopen:%H:%M:%S}"])},
+            "symbols": {"USDCHF": "shut", "AUDUSD": "soon"},
+            "crosses": ["EURJPY = EURUSD * USDJPY"],
+        },
+        feeds=[{"type": "synthetic", "symbols": ["EURUSD", "USDJPY", "USDCHF", "AUDUSD"], "rate": 100.0, "seed": 7}],
+    )
+    async with running(cfg) as srv, browser_page(timezone_id=PAGE_ZONE) as page:
+        await page.goto(srv.base + "/?symbols=EURUSD,USDCHF,AUDUSD,EURJPY")
+        await wait_price(page, "EURUSD")
+        await wait_price(page, "EURJPY")
+        await page.wait_for_selector('tr[data-symbol="USDCHF"][data-status="closed"]')
+        await page.wait_for_selector('tr[data-symbol="AUDUSD"][data-status="closed"]')
+        table = srv.service.table
+        market = srv.service.market
+        nxt = market.describe(table.ids["USDCHF"])["next_open"]
+        assert nxt == int(local.replace(hour=23, minute=0, second=0, microsecond=0).timestamp() * 1e6)
+
+        def status_cell(sym: str) -> Any:
+            return page.eval_on_selector(
+                f'tr[data-symbol="{sym}"] td.status',
+                """td => ({text: td.textContent, tag: td.querySelector(".tag")?.textContent ?? null,
+                          opens: td.querySelector(".opens")?.textContent ?? null,
+                          filter: getComputedStyle(td).filter, opacity: getComputedStyle(td).opacity,
+                          color: getComputedStyle(td).color})""",
+            )
+
+        closed = await status_cell("USDCHF")
+        assert (closed["tag"], closed["opens"]) == ("closed", f"opens {_local(nxt)}")
+        assert closed["text"] == f"closed opens {_local(nxt)}"
+        soon = await status_cell("AUDUSD")
+        assert soon["opens"] == f"opens {_local(int(reopen.timestamp() * 1e6))}"
+        live = await status_cell("EURUSD")
+        assert (live["text"], live["tag"], live["filter"]) == ("live", None, "none")
+        # Greyed, not stale: a stale row is dimmed with its status in red; a closed one is grey all through.
+        assert closed["filter"] == "grayscale(1)" and closed["color"] == "rgb(125, 135, 147)"  # --muted
+        assert closed["color"] != live["color"]
+        # No price, no day while shut (the synthetic feed sends nothing for a closed market).
+        assert [await cell_text(page, "USDCHF", c) for c in ("bid", "chg", "high", "low")] == ["—"] * 4
+
+        # The derived cross has its badge, with the formula from /api/symbols; a fed symbol has none.
+        badge = await page.eval_on_selector(
+            'tr[data-symbol="EURJPY"] td.symbol .badge', "b => [b.textContent, b.title, b.className]"
+        )
+        assert badge == ["cross", "derived: EURUSD * USDJPY", "badge cross"]
+        assert await page.query_selector('tr[data-symbol="EURUSD"] .badge') is None
+        assert await cell_text(page, "EURJPY", "bid") != "—"
+
+        # At the open AUDUSD leaves the closed style (pending until its first tick, then live).
+        await page.wait_for_selector('tr[data-symbol="AUDUSD"][data-status="live"]', timeout=45_000)
+        back = await status_cell("AUDUSD")
+        assert (back["text"], back["tag"], back["opens"], back["filter"]) == ("live", None, None, "none")
+        assert await cell_text(page, "AUDUSD", "bid") != "—"
+        assert await page.get_attribute('tr[data-symbol="USDCHF"]', "data-status") == "closed"
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "quote-board-closed.png"), full_page=True)

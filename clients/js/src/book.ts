@@ -1,6 +1,6 @@
 /**
  * The client's picture of the market: the latest quote per symbol, merged
- * from snapshot, update and status messages. Pure: messages in, changes out.
+ * from snapshot, update, status and day messages. Pure: messages in, changes out.
  *
  * The rules, in the order {@link QuoteBook.apply} checks them (the same as
  * the Python client's `ticker.client.book`):
@@ -16,12 +16,19 @@
  * - Resuming needs nothing special: the quote, its `seq` and epoch stay in the
  *   book across a reconnect, the server replays the missed updates (each `seq`
  *   one above the last) and then a `status`, so a recovered symbol shows no gap.
- * - An update or status for a symbol without a snapshot is dropped: it belongs
- *   to a subscription already given up ({@link QuoteBook.forget}).
- * - `status` changes only the status.
+ * - An update, status or `day` for a symbol without a snapshot is dropped: it
+ *   belongs to a subscription already given up ({@link QuoteBook.forget}).
+ * - `status` changes the status and the session time it carries (`next_open`
+ *   with `closed`, else `next_close`); a time it does not carry stays as it was
+ *   (the snapshot gives both; a resume's `status` carries neither).
+ * - The trading day (`day.ts`): a snapshot's `day` is the quote's, an update's
+ *   `day` fields merge into it, a `day` message (the day rolled) replaces it.
+ *   `change` and `changePct` follow the bid and the day's previous close on
+ *   every message that moves either, as the server computes them.
  */
 
-import type { SnapshotMessage, Status, StatusMessage, UpdateMessage } from "./messages.js";
+import { type Day, dayChange, mergeDay, toDay } from "./day.js";
+import type { DayMessage, SnapshotMessage, Status, StatusMessage, UpdateMessage } from "./messages.js";
 
 /** One symbol's top of book. */
 export interface Quote {
@@ -37,6 +44,15 @@ export interface Quote {
   readonly askSize: number | null;
   /** the sequence's identity, from servers that send one (resume) */
   readonly epoch?: string;
+  /** the trading day's statistics; null before the symbol's first tick (or from a server without them) */
+  readonly day: Day | null;
+  /** bid − the previous close, at the symbol's decimals; null without either */
+  readonly change: number | null;
+  /** 100 × change / the previous close, 2 decimals; null without a change */
+  readonly changePct: number | null;
+  /** when the market next opens / closes, µs since the epoch; null: never (or not said) */
+  readonly nextOpen: number | null;
+  readonly nextClose: number | null;
 }
 
 /** What one message (or a disconnect) did to a symbol's quote. */
@@ -46,10 +62,10 @@ export interface Change {
   /** updates merged into this one (a `seq` gap), or a snapshot skipped; 0 when none */
   readonly gap: number;
   /** the message applied; absent when the client marked the quote stale itself */
-  readonly message?: SnapshotMessage | UpdateMessage | StatusMessage;
+  readonly message?: QuoteMessage;
 }
 
-export type QuoteMessage = SnapshotMessage | UpdateMessage | StatusMessage;
+export type QuoteMessage = SnapshotMessage | UpdateMessage | StatusMessage | DayMessage;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -93,7 +109,8 @@ export class QuoteBook {
     let gap = 0;
     if (m.type === "snapshot") {
       quote = { symbol: m.symbol, seq: m.seq, ts: m.ts ?? 0, status: m.status ?? "live",
-        bid: null, ask: null, bidSize: null, askSize: null }; // prettier-ignore
+        bid: null, ask: null, bidSize: null, askSize: null, day: toDay(m.day), change: null, changePct: null,
+        nextOpen: m.next_open ?? null, nextClose: m.next_close ?? null }; // prettier-ignore
       for (const [wire, field] of FIELDS) quote[field] = m[wire] ?? null;
       if (typeof m.epoch === "string") quote.epoch = m.epoch;
       if (previous && previous.epoch === quote.epoch && m.seq > previous.seq) gap = m.seq - previous.seq;
@@ -108,11 +125,17 @@ export class QuoteBook {
       }
       quote = { ...previous, seq: m.seq, ts: m.ts ?? previous.ts };
       for (const [wire, field] of FIELDS) if (wire in m) quote[field] = m[wire] ?? null;
+      if (m.day && previous.day) quote.day = mergeDay(previous.day, m.day);
       gap = m.seq - previous.seq - 1;
       this.stats.gaps += gap;
-    } else {
+    } else if (m.type === "status") {
       quote = { ...previous, status: m.status };
+      if (typeof m.next_open === "number") quote.nextOpen = m.next_open;
+      if (typeof m.next_close === "number") quote.nextClose = m.next_close;
+    } else {
+      quote = { ...previous, day: toDay(m.day) };
     }
+    if (m.type !== "status") [quote.change, quote.changePct] = dayChange(quote.bid, quote.day);
     this.#quotes.set(m.symbol, quote);
     return { quote, previous, gap, message: m };
   }

@@ -23,6 +23,7 @@ import { type ConnState, Lifecycle, verdict } from "./lifecycle.js";
 import {
   type AuthenticatedMessage,
   type Bar,
+  type DayMessage,
   type ErrorMessage,
   type HeartbeatMessage,
   type RawMessage,
@@ -141,6 +142,9 @@ export interface StatusEvent {
   symbol: string;
   status: Quote["status"];
   previous: Quote["status"] | undefined;
+  /** when the market opens again (with `closed`) / closes next, µs since the epoch; null: never */
+  nextOpen: number | null;
+  nextClose: number | null;
 }
 
 /** The `bars` event: a series' snapshot arrived and replaced what the store held. */
@@ -171,6 +175,8 @@ export interface ClientEvents {
   /** a symbol's quote changed (snapshot, update, status, or stale on a disconnect) */
   quote: [Quote, QuoteEvent];
   status: [StatusEvent];
+  /** a symbol's trading day rolled: its quote with the new day (`quote.day`), and the message */
+  day: [Quote, DayMessage];
   gap: [GapEvent];
   /** a resubscription's answer to `since`, per symbol (also kept in `client.recovery`) */
   resume: [ReadonlyMap<string, Recovery>];
@@ -666,11 +672,13 @@ export class Client {
     switch (m.type) {
       case "snapshot":
       case "update":
-      case "status": {
+      case "status":
+      case "day": {
         // A snapshot for a symbol given up meanwhile must not bring it back.
         const change = m.type === "snapshot" && !this.#subs.has(m.symbol) ? null : this.book.apply(m);
         this.#publish(m);
         if (change) this.#changed(change, now);
+        if (change && m.type === "day") this.#events.emit("day", change.quote, m);
         return;
       }
       case "bars": {
@@ -805,7 +813,8 @@ export class Client {
     }
     if (gap > 0 && previous) this.#events.emit("gap", { symbol: quote.symbol, from: previous.seq, to: quote.seq, missed: gap });
     if (previous?.status !== quote.status) {
-      this.#events.emit("status", { symbol: quote.symbol, status: quote.status, previous: previous?.status });
+      const { symbol, status, nextOpen, nextClose } = quote;
+      this.#events.emit("status", { symbol, status, previous: previous?.status, nextOpen, nextClose });
     }
   }
 

@@ -3,7 +3,7 @@
  *
  *     const c = connect("wss://quotes.example.com/ws", { token });
  *     await c.subscribe(["EURUSD"], { throttleMs: 250 });
- *     c.on("quote", (q) => console.log(q.symbol, q.bid, q.ask));
+ *     c.on("quote", (q) => console.log(q.symbol, q.bid, q.ask, q.change, q.changePct, q.day?.high));
  *     await c.subscribeBars("EURUSD", "1m", { history: 300 });
  *     c.on("bar", (b) => console.log(b.start, b.close, b.closed));
  *
@@ -29,6 +29,7 @@ export {
   type WebSocketLike,
 } from "./client.js";
 export { QuoteBook, mid, spread, type Change, type Quote, type QuoteMessage } from "./book.js";
+export type { Day } from "./day.js";
 export { BarStore, seriesKey, splitKey, type BarChange } from "./bars.js";
 export { backoff, type BackoffOptions } from "./backoff.js";
 export { fetchBars, type BarsQuery, type BarsReply, type FetchLike } from "./http.js";

@@ -1,7 +1,7 @@
 /**
  * The wire protocol v1 (docs/protocol.md), as types: every message the server
- * sends (quotes, bars, resume, heartbeats), every request the client sends,
- * every error, warning and status code.
+ * sends (quotes, the trading day, bars, resume, heartbeats), every request the
+ * client sends, every error, warning and status code.
  *
  * Messages are typed exactly as they travel (snake_case fields). The protocol
  * grows by adding message types and fields, so {@link decode} keeps unknown
@@ -28,8 +28,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export type WarningCode = "slow_consumer" | "token_expiring";
 
 /**
- * A symbol's data status. `closed` (market closed, with the next open time)
- * is announced for a later server version; clients should already expect it.
+ * A symbol's data status: `closed` while its market is shut (the weekend, a
+ * holiday, a daily break), with the next open time; not stale, no tick is due.
  */
 export type Status = "pending" | "live" | "stale" | "closed";
 
@@ -93,6 +93,28 @@ export interface UnsubscribedMessage {
   bars?: string[];
 }
 
+/**
+ * A symbol's trading day (docs/protocol.md, "The trading day's statistics"):
+ * prices are bids at the symbol's decimals, null where not known yet (no tick
+ * in the day, no previous close).
+ */
+export interface DayStats {
+  /** the trading day, ISO date; an FX day runs 17:00 → 17:00 New York and is named after its end */
+  date: string;
+  /** first, highest and lowest bid of the day */
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  /** last bid of the previous trading day */
+  prev_close: number | null;
+  /** bid − prev_close, at the symbol's decimals (as of this message: the book keeps it current) */
+  change: number | null;
+  /** 100 × change / prev_close, 2 decimals */
+  change_pct: number | null;
+  /** ticks counted in the day */
+  ticks: number;
+}
+
 /** Complete state of one symbol; prices and sizes are null before its first tick. */
 export interface SnapshotMessage {
   type: "snapshot";
@@ -107,6 +129,11 @@ export interface SnapshotMessage {
   status: Open<Status>;
   /** the sequence's identity; sent by servers that support resume */
   epoch?: string;
+  /** the trading day's statistics; null before the first tick (absent: a server without them) */
+  day?: DayStats | null;
+  /** when the market next opens / closes, µs since the epoch; null: never (it always trades) */
+  next_open?: number | null;
+  next_close?: number | null;
 }
 
 /** Only the fields that changed, plus symbol, seq and ts. */
@@ -119,6 +146,8 @@ export interface UpdateMessage {
   ask?: number | null;
   bid_size?: number | null;
   ask_size?: number | null;
+  /** the day's fields this tick changed (a new open, high or low), to merge into the day */
+  day?: Partial<Pick<DayStats, "open" | "high" | "low">>;
 }
 
 export interface StatusMessage {
@@ -126,6 +155,19 @@ export interface StatusMessage {
   symbol: string;
   status: Open<Status>;
   ts?: number;
+  /** with `closed`: when the market opens again (absent: never, or the status after a resumed replay) */
+  next_open?: number;
+  /** with any other status: when the market closes next (absent: it never closes, or after a replay) */
+  next_close?: number;
+}
+
+/** The trading day rolled (or the symbol's first tick began its first day): the new day, whole. */
+export interface DayMessage {
+  type: "day";
+  symbol: string;
+  day: DayStats;
+  /** when that day began, µs since the epoch */
+  ts: number;
 }
 
 /** One OHLC bar, as `bar` messages, `bars` snapshots and `GET /api/bars` carry it. */
@@ -217,6 +259,7 @@ export type ServerMessage =
   | SnapshotMessage
   | UpdateMessage
   | StatusMessage
+  | DayMessage
   | BarMessage
   | BarsMessage
   | HeartbeatMessage
@@ -259,6 +302,7 @@ export type Request =
 const isStr = (v: unknown): v is string => typeof v === "string";
 const isInt = (v: unknown): v is number => Number.isInteger(v);
 const isStrs = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 const isSeries = (m: RawMessage): boolean => isStr(m["symbol"]) && isStr(m["interval"]) && isInt(m["seq"]);
 
 /** The fields each known type must carry for the client to use it. */
@@ -268,6 +312,7 @@ const CHECKS: Record<ServerMessage["type"], (m: RawMessage) => boolean> = {
   snapshot: (m) => isStr(m["symbol"]) && isInt(m["seq"]),
   update: (m) => isStr(m["symbol"]) && isInt(m["seq"]),
   status: (m) => isStr(m["symbol"]) && isStr(m["status"]),
+  day: (m) => isStr(m["symbol"]) && isObj(m["day"]) && isStr(m["day"]["date"]),
   bar: (m) => isSeries(m) && isInt(m["start"]),
   bars: (m) => isSeries(m) && Array.isArray(m["bars"]),
   heartbeat: () => true,

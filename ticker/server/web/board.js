@@ -4,7 +4,9 @@
 // errors; this file draws. The candle chart (./chart.js) runs on the same
 // client: one connection for the page.
 import { connect } from "./sdk/index.js";
-import { formatAge, formatLatency, signedFixed, spreadPips, splitPrice, websocketUrl } from "./quotes.js";
+import {
+  changeText, direction, formatAge, formatLatency, formatOpens, priceText, signedFixed, spreadPips, splitPrice, websocketUrl,
+} from "./quotes.js";
 
 const DEFAULT_SYMBOLS = ["EURUSD", "GBPUSD", "USDJPY", "USDCHF", "AUDUSD", "USDCAD", "NZDUSD", "XAUUSD"];
 const STORAGE_KEY = "ticker.board.symbols";
@@ -22,8 +24,8 @@ const noticesEl = $("#notices");
 const pickerEl = $("#picker-input");
 const footEl = $("#foot");
 
-const instruments = new Map(); // symbol -> {decimals, pip_size, description}
-const rows = new Map(); // symbol -> {tr, cells, baseline, lastAt, latencyMs}
+const instruments = new Map(); // symbol -> GET /api/symbols entry: {decimals, pip_size, description, derived, formula, …}
+const rows = new Map(); // symbol -> {tr, cells, lastAt, latencyMs, shownStatus}
 let symbols = initialSymbols();
 let client = null;
 let retryTimer = 0;
@@ -129,7 +131,6 @@ function quoteChanged(q, change) {
   } else if (type === "snapshot" && q.ts) {
     row.lastAt = Date.now() - Math.max(0, change.receivedAt - q.ts / 1000);
   }
-  if (row.baseline == null && q.bid != null && q.ask != null) row.baseline = (q.bid + q.ask) / 2;
   dirty.add(q.symbol);
   schedule();
 }
@@ -190,14 +191,41 @@ function paint(row, q) {
   flash(row, "ask", priceHtml(c.ask, q.ask, inst));
   const both = q.bid != null && q.ask != null;
   c.spread.textContent = both && inst ? spreadPips(q.bid, q.ask, inst.pip_size).toFixed(1) : "—";
-  if (both && inst && row.baseline != null) {
-    const pips = ((q.bid + q.ask) / 2 - row.baseline) / inst.pip_size;
-    c.chg.textContent = signedFixed(pips, 1);
-    c.chg.dataset.dir = pips > 0.05 ? "up" : pips < -0.05 ? "down" : "flat";
-  }
-  c.status.textContent = q.status;
-  row.tr.dataset.status = q.status;
+  // The trading day, as the SDK keeps it: change and change % of the bid against the
+  // previous close (computed as the server does), the day's high and low.
+  c.chg.textContent = changeText(q.change, inst?.decimals);
+  c.pct.textContent = q.changePct == null ? "—" : `${signedFixed(q.changePct, 2)}%`;
+  c.chg.dataset.dir = c.pct.dataset.dir = direction(q.change);
+  c.high.textContent = priceText(q.day?.high, inst?.decimals);
+  c.low.textContent = priceText(q.day?.low, inst?.decimals);
+  paintStatus(row, q);
   row.tr.dataset.seq = q.seq;
+}
+
+/** The status cell: the status, or for a closed market a "closed" tag and when it opens (local time). */
+function paintStatus(row, q) {
+  const opens = q.status === "closed" && q.nextOpen ? formatOpens(q.nextOpen, Date.now()) : "";
+  const shown = `${q.status} ${opens}`;
+  if (row.shownStatus === shown) return;
+  row.shownStatus = shown;
+  row.tr.dataset.status = q.status;
+  const cell = row.cells.status;
+  if (q.status !== "closed") {
+    cell.textContent = q.status;
+    cell.title = "";
+    return;
+  }
+  const tag = document.createElement("span");
+  tag.className = "tag";
+  tag.textContent = "closed";
+  cell.replaceChildren(tag);
+  if (opens) {
+    const when = document.createElement("span");
+    when.className = "opens";
+    when.textContent = `opens ${opens}`;
+    cell.append(" ", when);
+  }
+  cell.title = q.nextOpen ? `market closed; opens ${new Date(q.nextOpen / 1000).toString()}` : "market closed";
 }
 
 const css = getComputedStyle(document.documentElement);
@@ -267,9 +295,8 @@ function addRow(sym) {
   name.textContent = sym;
   const desc = document.createElement("div");
   desc.className = "desc";
-  desc.textContent = instruments.get(sym)?.description || "";
   symTd.append(name, desc);
-  for (const n of ["bid", "ask", "spread", "chg", "age", "latency", "status"]) make(n).textContent = "—";
+  for (const n of ["bid", "ask", "spread", "chg", "pct", "high", "low", "age", "latency", "status"]) make(n).textContent = "—";
   cells.status.textContent = "pending";
   const btn = document.createElement("button");
   btn.className = "remove";
@@ -279,7 +306,25 @@ function addRow(sym) {
   btn.onclick = () => removeSymbol(sym);
   make("actions").replaceChildren(btn);
   rowsEl.append(tr);
-  rows.set(sym, { symbol: sym, tr, cells, baseline: null, lastAt: 0, latencyMs: null, dir: {}, flashedAt: {} });
+  const row = { symbol: sym, tr, cells, lastAt: 0, latencyMs: null, dir: {}, flashedAt: {}, shownStatus: "" };
+  rows.set(sym, row);
+  describe(row);
+}
+
+/** The symbol cell's second line, and a badge for a derived cross with its formula (GET /api/symbols). */
+function describe(row) {
+  const inst = instruments.get(row.symbol);
+  row.tr.querySelector(".desc").textContent = inst?.description || "";
+  const name = row.tr.querySelector(".name");
+  name.replaceChildren(row.symbol);
+  if (inst?.derived) {
+    const badge = document.createElement("span");
+    badge.className = "badge cross";
+    badge.textContent = "cross";
+    badge.title = `derived: ${inst.formula}`;
+    badge.setAttribute("aria-label", `derived cross: ${inst.formula}`);
+    name.append(" ", badge);
+  }
 }
 
 function addSymbol(raw) {
@@ -334,7 +379,7 @@ async function loadInstruments() {
     return;
   }
   for (const row of rows.values()) {
-    row.tr.querySelector(".desc").textContent = instruments.get(row.symbol)?.description || "";
+    describe(row);
     dirty.add(row.symbol);
   }
   refreshPicker();

@@ -39,6 +39,39 @@ export function signedFixed(value, digits) {
   return (value > 0 ? "+" : "-") + text;
 }
 
+/** A price at its symbol's decimals ("—" for none; as it came while the decimals are unknown). */
+export function priceText(price, decimals) {
+  if (price == null) return "—";
+  return decimals == null ? String(price) : price.toFixed(decimals);
+}
+
+/** A change with its sign at `decimals` (no "-0.00000"); "—" for none. */
+export function changeText(value, decimals) {
+  if (value == null) return "—";
+  if (decimals == null) return value > 0 ? `+${value}` : String(value); // String(-0) is "0"
+  return signedFixed(value, decimals);
+}
+
+/** "up", "down" or "flat": which way a change went (what colours it). */
+export function direction(value) {
+  return value > 0 ? "up" : value < 0 ? "down" : "flat";
+}
+
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const two = (n) => String(n).padStart(2, "0");
+
+/**
+ * When a market opens, in the viewer's local time: "Sun 23:00" within the
+ * coming six days, else the date too ("2025-12-27 23:00", after a holiday).
+ * `us`: µs since the epoch (the protocol's next_open); `nowMs`: the clock.
+ */
+export function formatOpens(us, nowMs) {
+  const at = new Date(us / 1000);
+  const hm = `${two(at.getHours())}:${two(at.getMinutes())}`;
+  if (us / 1000 - nowMs < 6 * 86_400_000) return `${WEEKDAYS[at.getDay()]} ${hm}`;
+  return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${hm}`;
+}
+
 /** Spread in pips, one decimal (ask - bid over the pip size). */
 export function spreadPips(bid, ask, pipSize) {
   return Math.round(((ask - bid) / pipSize) * 10) / 10;

@@ -12,6 +12,7 @@ test("a snapshot sets the whole quote, in camelCase", () => {
   const change = book.apply(snap());
   assert.deepEqual(change.quote, {
     symbol: "EURUSD", seq: 10, ts: 1000, status: "live", bid: 1.1, ask: 1.2, bidSize: 1e6, askSize: 2e6,
+    day: null, change: null, changePct: null, nextOpen: null, nextClose: null, // a server without market hours
   });
   assert.equal(change.previous, undefined);
   assert.equal(book.get("EURUSD"), change.quote);
@@ -75,11 +76,11 @@ test("a snapshot replaces the seq baseline, even with a lower seq (the feed rest
   assert.equal(book.apply({ type: "update", symbol: "EURUSD", seq: 4, bid: 1.31, ts: 5 }).quote.bid, 1.31);
 });
 
-test("status changes only the status; unknown statuses (closed) are kept as they come", () => {
+test("status changes only the status; statuses the client does not know are kept as they come", () => {
   const book = new QuoteBook();
   book.apply(snap());
-  const change = book.apply({ type: "status", symbol: "EURUSD", status: "closed", ts: 5 });
-  assert.equal(change.quote.status, "closed");
+  const change = book.apply({ type: "status", symbol: "EURUSD", status: "halted", ts: 5 });
+  assert.equal(change.quote.status, "halted");
   assert.equal(change.quote.bid, 1.1);
   assert.equal(change.quote.seq, 10);
 });
@@ -145,4 +146,78 @@ test("a snapshot that skips seq of the same epoch (a resume too old) is a gap; a
   assert.equal(book.apply(snap({ seq: 3, epoch: "e2" })).gap, 0); // a resync at the same seq missed nothing
   assert.equal(book.get("EURUSD").epoch, "e2");
   assert.equal(book.stats.gaps, 12);
+});
+
+// ---------------------------------------------------------------- market hours and the trading day
+// (docs/protocol.md, "v1 addition: market status and the trading day")
+
+const DAY = { date: "2025-11-26", open: 1.08301, high: 1.08512, low: 1.08211, prev_close: 1.08354, change: 0.00058, change_pct: 0.05, ticks: 5231 };
+const daySnap = (over = {}) => snap({ bid: 1.08412, ask: 1.08415, day: DAY, next_open: 1764540000000000, next_close: 1764370800000000, ...over });
+
+test("a snapshot brings the day (camelCase), the session times, and the change as the server sent it", () => {
+  const book = new QuoteBook();
+  const q = book.apply(daySnap()).quote;
+  assert.deepEqual(q.day, { date: "2025-11-26", open: 1.08301, high: 1.08512, low: 1.08211, prevClose: 1.08354, ticks: 5231 });
+  assert.deepEqual([q.change, q.changePct], [DAY.change, DAY.change_pct]); // computed from the bid: the same numbers
+  assert.deepEqual([q.nextOpen, q.nextClose], [1764540000000000, 1764370800000000]);
+  // Before the first tick: no day, and a market that never closes has no times.
+  const pending = book.apply(snap({ symbol: "BTCUSD", bid: null, ask: null, status: "pending", day: null, next_open: null, next_close: null })).quote;
+  assert.deepEqual([pending.day, pending.change, pending.changePct, pending.nextOpen, pending.nextClose], [null, null, null, null, null]);
+});
+
+test("the change follows the bid on every update, exactly as the server rounds it; an update's day merges", () => {
+  const book = new QuoteBook();
+  book.apply(daySnap());
+  // The ask alone: the change stays.
+  assert.equal(book.apply({ type: "update", symbol: "EURUSD", seq: 11, ask: 1.0842, ts: 2 }).quote.change, 0.00058);
+  // A new high: bid and day.high move; 1.08515 - 1.08354 is 0.0016100000000001113 in binary.
+  const q = book.apply({ type: "update", symbol: "EURUSD", seq: 12, bid: 1.08515, ts: 3, day: { high: 1.08515 } }).quote;
+  assert.deepEqual(q.day, { date: "2025-11-26", open: 1.08301, high: 1.08515, low: 1.08211, prevClose: 1.08354, ticks: 5231 });
+  assert.deepEqual([q.change, q.changePct], [0.00161, 0.15]);
+  // Below the previous close: negative, rounded the same way.
+  const down = book.apply({ type: "update", symbol: "EURUSD", seq: 13, bid: 1.08201, ts: 4, day: { low: 1.08201 } }).quote;
+  assert.deepEqual([down.change, down.changePct, down.day.low, down.day.high], [-0.00153, -0.14, 1.08201, 1.08515]);
+  assert.equal(down.day.ticks, 5231); // updates do not count ticks
+});
+
+test("a conflated update carries the union of the day's changes: applied over a seq gap, the day is right", () => {
+  const book = new QuoteBook();
+  // A day just begun: one tick (open = high = low), then several merged into one update.
+  book.apply(daySnap({ bid: 1.1, day: { ...DAY, open: 1.1, high: 1.1, low: 1.1, ticks: 1 } }));
+  const change = book.apply({ type: "update", symbol: "EURUSD", seq: 17, bid: 1.09995, ask: 1.1, ts: 9, day: { high: 1.10031, low: 1.09987 } });
+  assert.equal(change.gap, 6);
+  const q = change.quote;
+  assert.deepEqual([q.day.open, q.day.high, q.day.low], [1.1, 1.10031, 1.09987]);
+  assert.deepEqual([q.bid, q.change, q.changePct], [1.09995, 0.01641, 1.51]);
+});
+
+test("a day message (the day rolled) replaces the day whole; no change until the new day's first tick", () => {
+  const book = new QuoteBook();
+  book.apply(daySnap());
+  const rolled = { date: "2025-11-27", open: null, high: null, low: null, prev_close: 1.08412, change: null, change_pct: null, ticks: 0 };
+  const change = book.apply({ type: "day", symbol: "EURUSD", day: rolled, ts: 1764194400000000 });
+  assert.equal(change.message.type, "day");
+  const q = change.quote;
+  assert.deepEqual(q.day, { date: "2025-11-27", open: null, high: null, low: null, prevClose: 1.08412, ticks: 0 });
+  assert.deepEqual([q.change, q.changePct], [null, null]); // as the server's: the bid is the close, not a move
+  assert.deepEqual([q.seq, q.ts, q.bid], [10, 1000, 1.08412]); // not a tick: seq and ts stay
+  // The first tick brings open, high and low, and the change is back.
+  const first = book.apply({ type: "update", symbol: "EURUSD", seq: 11, bid: 1.08420, ts: 2, day: { open: 1.0842, high: 1.0842, low: 1.0842 } }).quote;
+  assert.deepEqual([first.day.open, first.change, first.changePct], [1.0842, 0.00008, 0.01]);
+  // A day message for a symbol without a snapshot is dropped, like an update.
+  assert.equal(book.apply({ type: "day", symbol: "GBPUSD", day: rolled, ts: 1 }), null);
+  assert.equal(book.stats.noSnapshot, 1);
+});
+
+test("closed carries next_open, live next_close; a status sets the time it carries and keeps the other", () => {
+  const book = new QuoteBook();
+  book.apply(daySnap({ next_open: null, next_close: 1764370800000000 }));
+  const closed = book.apply({ type: "status", symbol: "EURUSD", status: "closed", ts: 1764370800000512, next_open: 1764540000000000 }).quote;
+  assert.deepEqual([closed.status, closed.nextOpen, closed.nextClose], ["closed", 1764540000000000, 1764370800000000]);
+  assert.deepEqual([closed.bid, closed.change, closed.day.high], [1.08412, 0.00058, 1.08512]); // the day stands while closed
+  const open = book.apply({ type: "status", symbol: "EURUSD", status: "live", ts: 1764540000000420, next_close: 1764975600000000 }).quote;
+  assert.deepEqual([open.status, open.nextOpen, open.nextClose], ["live", 1764540000000000, 1764975600000000]);
+  // A status without times (the one after a resumed replay, or a market that never closes): they stay.
+  const resumed = book.apply({ type: "status", symbol: "EURUSD", status: "closed", ts: 3 }).quote;
+  assert.deepEqual([resumed.status, resumed.nextOpen, resumed.nextClose], ["closed", 1764540000000000, 1764975600000000]);
 });

@@ -115,6 +115,40 @@ test("per-symbol status events: live on the snapshot, stale from the server, sta
   assert.equal(c.book.get("EURUSD").status, "stale");
 });
 
+test("market hours and the trading day: status events carry the session times, a day roll is a day event", async () => {
+  const c = client();
+  const statuses = [];
+  const days = [];
+  const quotes = [];
+  c.on("status", (s) => statuses.push([s.symbol, s.status, s.nextOpen, s.nextClose]));
+  c.on("day", (q, m) => days.push([q.symbol, q.day.date, q.day.prevClose, q.change, m.ts]));
+  c.on("quote", (q, ev) => quotes.push([ev.message?.type, q.change, q.changePct, q.day?.high ?? null]));
+  c.subscribe("EURUSD");
+  await tick();
+  const ws = FakeSocket.last;
+  ws.open();
+  const day = { date: "2025-11-26", open: 1.1, high: 1.1005, low: 1.0995, prev_close: 1.09, change: 0.01, change_pct: 0.92, ticks: 40 };
+  ws.receive([
+    { type: "subscribed", id: ws.ops("subscribe")[0].id, symbols: ["EURUSD"] },
+    snap("EURUSD", 1, { bid: 1.1, day, next_open: null, next_close: 1_764_370_800_000_000 }),
+    { type: "update", symbol: "EURUSD", seq: 2, bid: 1.1007, ts: 2, day: { high: 1.1007 } },
+    { type: "status", symbol: "EURUSD", status: "closed", ts: 3, next_open: 1_764_540_000_000_000 },
+    { type: "day", symbol: "EURUSD", ts: 4, day: { ...day, date: "2025-11-27", open: null, high: null, low: null, prev_close: 1.1007, change: null, change_pct: null, ticks: 0 } },
+    { type: "status", symbol: "EURUSD", status: "live", ts: 5, next_close: 1_764_975_600_000_000 },
+  ]);
+  assert.deepEqual(statuses, [
+    ["EURUSD", "live", null, 1_764_370_800_000_000],
+    ["EURUSD", "closed", 1_764_540_000_000_000, 1_764_370_800_000_000],
+    ["EURUSD", "live", 1_764_540_000_000_000, 1_764_975_600_000_000],
+  ]);
+  assert.deepEqual(days, [["EURUSD", "2025-11-27", 1.1007, null, 4]]);
+  assert.deepEqual(quotes, [
+    ["snapshot", 0.01, 0.92, 1.1005], ["update", 0.0107, 0.98, 1.1007], ["status", 0.0107, 0.98, 1.1007],
+    ["day", null, null, null], ["status", null, null, null],
+  ]);
+  assert.equal(c.book.get("EURUSD").day.date, "2025-11-27");
+});
+
 test("after a drop the client waits, reconnects, resubscribes everything and the book follows the new snapshots", async () => {
   const c = client();
   c.subscribe(["EURUSD"]);

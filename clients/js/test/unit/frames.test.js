@@ -34,6 +34,8 @@ test("decode: unknown types are ignored (null), known types missing what they ne
   assert.equal(decode({ type: "update", symbol: "EURUSD" }), undefined); // no seq
   assert.equal(decode({ type: "update", symbol: "EURUSD", seq: 1.5 }), undefined);
   assert.equal(decode({ type: "subscribed", symbols: ["A", 1] }), undefined);
+  assert.equal(decode({ type: "day", symbol: "EURUSD", day: null, ts: 1 }), undefined); // no day
+  assert.equal(decode({ type: "day", symbol: "EURUSD", day: { open: 1 }, ts: 1 }), undefined); // a day has its date
   assert.equal(decode({ type: "constructor" }), null); // not fooled by Object.prototype
 });
 
@@ -45,7 +47,8 @@ test("decode knows every server message type of docs/protocol.md", () => {
     { type: "unsubscribed", id: 3, symbols: ["EURUSD"], bars: ["1m"] },
     { type: "snapshot", symbol: "EURUSD", seq: 1, bid: null, ask: null, bid_size: null, ask_size: null, ts: 1, status: "pending", epoch: "e" },
     { type: "update", symbol: "EURUSD", seq: 2, ts: 2 },
-    { type: "status", symbol: "EURUSD", status: "closed", ts: 3 },
+    { type: "status", symbol: "EURUSD", status: "closed", ts: 3, next_open: 1764540000000000 },
+    { type: "day", symbol: "EURUSD", ts: 4, day: { date: "2025-11-27", open: null, high: null, low: null, prev_close: 1.08412, change: null, change_pct: null, ticks: 0 } },
     { type: "bar", ...bar },
     { type: "bars", symbol: "EURUSD", interval: "1m", seq: 9, bars: [bar] },
     { type: "heartbeat", id: 4, interval_ms: 2000, ts: 5 },

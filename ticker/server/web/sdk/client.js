@@ -501,12 +501,15 @@ export class Client {
         switch (m.type) {
             case "snapshot":
             case "update":
-            case "status": {
+            case "status":
+            case "day": {
                 // A snapshot for a symbol given up meanwhile must not bring it back.
                 const change = m.type === "snapshot" && !this.#subs.has(m.symbol) ? null : this.book.apply(m);
                 this.#publish(m);
                 if (change)
                     this.#changed(change, now);
+                if (change && m.type === "day")
+                    this.#events.emit("day", change.quote, m);
                 return;
             }
             case "bars": {
@@ -651,7 +654,8 @@ export class Client {
         if (gap > 0 && previous)
             this.#events.emit("gap", { symbol: quote.symbol, from: previous.seq, to: quote.seq, missed: gap });
         if (previous?.status !== quote.status) {
-            this.#events.emit("status", { symbol: quote.symbol, status: quote.status, previous: previous?.status });
+            const { symbol, status, nextOpen, nextClose } = quote;
+            this.#events.emit("status", { symbol, status, previous: previous?.status, nextOpen, nextClose });
         }
     }
     #publish(m) {

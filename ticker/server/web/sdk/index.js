@@ -3,7 +3,7 @@
  *
  *     const c = connect("wss://quotes.example.com/ws", { token });
  *     await c.subscribe(["EURUSD"], { throttleMs: 250 });
- *     c.on("quote", (q) => console.log(q.symbol, q.bid, q.ask));
+ *     c.on("quote", (q) => console.log(q.symbol, q.bid, q.ask, q.change, q.changePct, q.day?.high));
  *     await c.subscribeBars("EURUSD", "1m", { history: 300 });
  *     c.on("bar", (b) => console.log(b.start, b.close, b.closed));
  *

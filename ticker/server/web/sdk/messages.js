@@ -1,7 +1,7 @@
 /**
  * The wire protocol v1 (docs/protocol.md), as types: every message the server
- * sends (quotes, bars, resume, heartbeats), every request the client sends,
- * every error, warning and status code.
+ * sends (quotes, the trading day, bars, resume, heartbeats), every request the
+ * client sends, every error, warning and status code.
  *
  * Messages are typed exactly as they travel (snake_case fields). The protocol
  * grows by adding message types and fields, so {@link decode} keeps unknown
@@ -35,6 +35,7 @@ export const CloseCode = {
 const isStr = (v) => typeof v === "string";
 const isInt = (v) => Number.isInteger(v);
 const isStrs = (v) => Array.isArray(v) && v.every(isStr);
+const isObj = (v) => typeof v === "object" && v !== null;
 const isSeries = (m) => isStr(m["symbol"]) && isStr(m["interval"]) && isInt(m["seq"]);
 /** The fields each known type must carry for the client to use it. */
 const CHECKS = {
@@ -43,6 +44,7 @@ const CHECKS = {
     snapshot: (m) => isStr(m["symbol"]) && isInt(m["seq"]),
     update: (m) => isStr(m["symbol"]) && isInt(m["seq"]),
     status: (m) => isStr(m["symbol"]) && isStr(m["status"]),
+    day: (m) => isStr(m["symbol"]) && isObj(m["day"]) && isStr(m["day"]["date"]),
     bar: (m) => isSeries(m) && isInt(m["start"]),
     bars: (m) => isSeries(m) && Array.isArray(m["bars"]),
     heartbeat: () => true,

@@ -2,6 +2,8 @@ import { WebSocket } from "ws";
 import {
   AuthError,
   type Bar,
+  type Day,
+  type DayStats,
   type ErrorCode,
   type Recovery,
   type Message,
@@ -71,6 +73,16 @@ export async function main(url: string, token: string): Promise<void> {
   await c.unsubscribeBars("EURUSD", "1m");
   // @ts-expect-error -- history is a count of bars
   await c.subscribeBars("EURUSD", "1m", { history: "300" });
+  // Market hours and the trading day.
+  c.on("quote", (q) => {
+    const change: number | null = q.change;
+    const day: Day | null = q.day;
+    void [change, q.changePct, day?.high, day?.prevClose, q.nextOpen satisfies number | null, q.nextClose];
+    // @ts-expect-error -- the book's day is camelCase; prev_close is the wire's
+    void day?.prev_close;
+  });
+  c.on("day", (q, m) => void [q.day?.date, m.day.prev_close, m.ts]);
+  c.on("status", (s) => void (s.status === "closed" ? s.nextOpen : s.nextClose));
   // @ts-expect-error -- unknown events are not events
   c.on("quotes", () => {});
   // @ts-expect-error -- tokens go where the server reads them
@@ -83,9 +95,21 @@ function narrow(m: Message): void {
     case "update":
       void (m.seq + m.ts);
       void (m.bid satisfies number | null | undefined);
+      void (m.day?.high satisfies number | null | undefined);
+      // @ts-expect-error -- an update's day carries only open, high and low (ticks come whole)
+      void m.day?.ticks;
       break;
-    case "snapshot":
+    case "snapshot": {
       void (m.status satisfies string);
+      const day: DayStats | null | undefined = m.day;
+      void [day?.change_pct, m.next_open, m.next_close];
+      break;
+    }
+    case "day":
+      void [m.symbol, m.day.date, m.day.ticks satisfies number, m.ts];
+      break;
+    case "status":
+      void [m.next_open satisfies number | undefined, m.next_close];
       break;
     case "error": {
       const known: ErrorCode | (string & {}) = m.code;
@@ -111,6 +135,6 @@ function narrow(m: Message): void {
 }
 
 export const every: ServerMessage["type"][] = [
-  "subscribed", "unsubscribed", "snapshot", "update", "status", "bar", "bars", "heartbeat", "pong", "authenticated",
+  "subscribed", "unsubscribed", "snapshot", "update", "status", "day", "bar", "bars", "heartbeat", "pong", "authenticated",
   "warning", "error",
 ];
