@@ -194,3 +194,47 @@ async def test_the_synthetic_feed_on_a_calendar_closes_for_its_break_on_the_wall
         assert timer is not None and timer._handle is not None
         await srv.stop()
         assert timer._handle is None
+
+
+async def test_a_resume_across_the_day_roll_brings_the_new_day_and_the_session_times() -> None:
+    """A dashboard that drops before 17:00 and resumes after it keeps its quotes (the
+    missed updates are replayed) and gets the day that began meanwhile: the history holds
+    updates, not day messages, so the server sends the day as it stands after the replay,
+    then the status with its next close."""
+    zone, local = _midday_zone()
+    roll = (local + timedelta(seconds=4)).replace(microsecond=0) + timedelta(seconds=1)
+    brk = (roll + timedelta(hours=2)).replace(second=0)  # a break later today: there is a next close
+    cal = {"tz": zone, "roll": f"{roll:%H:%M:%S}", "trading_days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+           "holidays": [], "breaks": [f"{brk:%H:%M}-{brk + timedelta(minutes=1):%H:%M}"]}  # fmt: skip
+    cfg = config(
+        market={"calendars": {"rolling": cal}},
+        feeds=[{"type": "synthetic", "symbols": ["EURUSD"], "rate": 100.0, "calendar": "rolling"}],
+    )
+    async with running(cfg) as srv, client(srv.ws_url) as watcher:
+        await watcher.send({"op": "subscribe", "symbols": ["EURUSD"]})
+        await watcher.until(lambda m: m["type"] == "snapshot")
+        await watcher.until(lambda m: m["type"] == "update")  # the day has begun: its snapshot has one
+        async with client(srv.ws_url) as c:
+            await c.send({"op": "subscribe", "symbols": ["EURUSD"]})
+            snap = await c.until(lambda m: m["type"] == "snapshot")
+            last = await c.until(lambda m: m["type"] == "update")
+            old_day = snap["day"]["date"]
+        rolled = await watcher.until(lambda m: m["type"] == "day", timeout=15)  # the roll, while away
+        assert rolled["day"]["date"] != old_day
+        after = await watcher.until(lambda m: m["type"] == "update" and "day" in m)  # the new day's first tick
+        async with client(srv.ws_url) as c:
+            since = {"EURUSD": {"seq": last["seq"], "epoch": snap["epoch"]}}
+            await c.send({"op": "subscribe", "symbols": ["EURUSD"], "since": since})
+            ack = await c.until(lambda m: m["type"] == "subscribed")
+            assert ack["resume"]["EURUSD"]["recovered"] is True
+            got = []
+            while not got or got[-1]["type"] != "status":
+                got.append(await c.next(timeout=5))
+    replayed = [m for m in got if m["type"] == "update"]
+    assert [m["seq"] for m in replayed] == list(range(last["seq"] + 1, last["seq"] + 1 + len(replayed)))
+    assert replayed[-1]["seq"] >= after["seq"]
+    day = next(m for m in got if m["type"] == "day")
+    assert got.index(day) == len(got) - 2  # after the replay, before the status
+    assert day["day"]["date"] == rolled["day"]["date"] and day["ts"] == rolled["ts"]
+    assert day["day"]["open"] is not None and day["day"]["ticks"] >= 1  # as it stands, not as it began
+    assert got[-1]["status"] == "live" and got[-1]["next_close"] == us(brk.astimezone(UTC))

@@ -28,6 +28,10 @@ class MarketFields(Protocol):
 
     def snapshot_fields(self, sid: int, out: dict[str, Any]) -> None: ...
 
+    def status_fields(self, sid: int) -> dict[str, Any] | None: ...
+
+    def day_message(self, sid: int) -> bytes | None: ...
+
 
 def _size(value: float) -> float | int | None:
     if value != value:  # NaN: never provided

@@ -236,17 +236,28 @@ class Market:
 
     def _send_day(self, sid: int, now: float) -> None:
         ingest = self.ingest
-        stats = self.stats
-        if ingest is None or stats is None or not ingest.hub.subscribers[sid]:
+        if ingest is None or self.stats is None or not ingest.hub.subscribers[sid]:
             return
+        payload = self.day_message(sid)
+        if payload is None:
+            return
+        self.day_messages += 1
+        ingest.hub.publish_control(sid, payload, now)
+
+    def day_message(self, sid: int) -> bytes | None:
+        """The ``day`` message for the symbol's trading day as it stands (None without
+        daily statistics or before its first tick). A roll sends it; so does a resume,
+        after the replayed updates, because the ring holds updates, not day messages."""
+        stats = self.stats
+        if stats is None:
+            return None
         day = stats.as_dict(sid)
         if day is None:
-            return
+            return None
         label = date.fromordinal(int(stats.day[sid]))
         days = self.calendars[sid].trading_days(label, label)
         start = days[0].start if days else int(stats.start[sid])
-        self.day_messages += 1
-        ingest.hub.publish_control(sid, encode_day(self.table.symbols[sid], day, start), now)
+        return encode_day(self.table.symbols[sid], day, start)
 
     # -- the hook (overridden) -------------------------------------------------
 

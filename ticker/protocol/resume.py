@@ -9,7 +9,10 @@ already followed, the last ``seq`` it saw and that ``seq``'s epoch::
 :func:`parse_since` checks the field (every key must be one of ``symbols``);
 :class:`Resumer` decides per symbol with :func:`ticker.core.resume.decide`
 and queues the answer: the missed updates (the ring's bytes, unchanged), then
-a ``status`` with the symbol's current status, instead of the snapshot. The
+the trading day as it stands (a ``day`` message, when daily statistics are on:
+the ring has no day messages, and the day may have rolled meanwhile), then a
+``status`` with the symbol's current status and session time, instead of the
+snapshot. The
 session calls it in the same synchronous step in which it registers the
 subscription in the hub, so no update can fall between the replay and the
 live stream: a resumed stream has every ``seq`` after the client's, once,
@@ -127,7 +130,16 @@ class ResumePlan:
                 outbox.push(payload, now)  # control: never merged, never dropped
             r.stats.replayed += len(d.updates)
         t = r.table
-        outbox.push(encode_status(t.symbols[sid], Status(int(t.status[sid])).label, r.wall()), now, sid)
+        market = r.encoder.market
+        if market is not None:
+            # The ring holds updates only: a day that rolled while the client was away
+            # reaches it as the current day, whole (it replaces the client's).
+            day = market.day_message(sid)
+            if day is not None:
+                outbox.push(day, now, sid)
+        extra = market.status_fields(sid) if market is not None else None
+        status = Status(int(t.status[sid])).label
+        outbox.push(encode_status(t.symbols[sid], status, r.wall(), extra), now, sid)
         return True
 
 
