@@ -29,7 +29,6 @@ import numpy.typing as npt
 
 from feeds.base import Feed, TickSink
 from feeds.instruments import decimals_of, resolve
-from feeds.pacing import Pacer
 from feeds.replay.csvparse import ChunkParser
 from feeds.replay.merge import merge
 from feeds.replay.options import ReplayOptions
@@ -42,7 +41,6 @@ from ticker.util.errors import FieldError
 
 #: Most ticks handed to the service in one go, so one batch never holds the loop long.
 MAX_BATCH = 4096
-#: Smallest wait between batches (slept on time by the pacer, not rounded up to 1 ms).
 MIN_SLEEP_S = 0.001
 
 
@@ -187,13 +185,6 @@ class ReplayFeed(Feed):
     # ------------------------------------------------------------ playing
 
     async def run(self, sink: TickSink) -> None:
-        pacer = Pacer()
-        try:
-            await self._run(sink, pacer)
-        finally:
-            pacer.close()
-
-    async def _run(self, sink: TickSink, pacer: Pacer) -> None:
         o = self.options
         sids = np.append(sink.symbol_ids(self.symbols), np.int32(-1)).astype(np.int32)  # idx -1 -> -1
         shift = 0
@@ -215,7 +206,7 @@ class ReplayFeed(Feed):
                 if batch.ts[0] < begin:
                     batch = batch.take(batch.ts >= begin)
                 if len(batch):
-                    await self._play(batch, sink, sids, begin, start, start_us, shift, pacer)
+                    await self._play(batch, sink, sids, begin, start, start_us, shift)
             _report(readers, sink)
             if not o.loop or first is None or last is None:
                 return
@@ -230,7 +221,6 @@ class ReplayFeed(Feed):
         start: float,
         start_us: int,
         shift: int,
-        pacer: Pacer,
     ) -> None:
         speed = self.options.speed
         stamp_now = self.options.timestamps == "now"
@@ -243,7 +233,7 @@ class ReplayFeed(Feed):
                 now = self._clock() - start
                 end = min(int(np.searchsorted(due, now, side="right")), cursor + MAX_BATCH)
                 if end <= cursor:
-                    await pacer.sleep(max(float(due[cursor]) - now, MIN_SLEEP_S))
+                    await asyncio.sleep(max(float(due[cursor]) - now, MIN_SLEEP_S))
                     continue
             sl = slice(cursor, end)
             if not stamp_now:

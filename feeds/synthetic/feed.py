@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 
@@ -10,7 +11,6 @@ import numpy.typing as npt
 
 from feeds.base import Feed, TickSink
 from feeds.catalog import spec
-from feeds.pacing import Pacer
 from feeds.synthetic.market import SyntheticMarket
 from feeds.synthetic.options import SyntheticOptions
 from ticker.core.batch import TickBatch
@@ -112,21 +112,6 @@ class SyntheticFeed(Feed):
         start_us = wall_us()
         market = self.market(start_us)
         sids = sink.symbol_ids([s.symbol for s in self.specs])
-        pacer = Pacer()
-        try:
-            await self._emit(sink, market, sids, start, start_us, pacer)
-        finally:
-            pacer.close()
-
-    async def _emit(
-        self,
-        sink: TickSink,
-        market: SyntheticMarket,
-        sids: npt.NDArray[np.int32],
-        start: float,
-        start_us: int,
-        pacer: Pacer,
-    ) -> None:
         min_gap = self.options.batch_interval_ms / 1000.0
         emitted = self.options.timestamps == "emitted"
         horizon = 0.0
@@ -151,4 +136,4 @@ class SyntheticFeed(Feed):
                 wait = (int(pending.ts[cursor]) - start_us) / 1e6 - (self._clock() - start)
             else:
                 wait = horizon - (self._clock() - start)
-            await pacer.sleep(max(wait, min_gap))
+            await asyncio.sleep(max(wait, min_gap))

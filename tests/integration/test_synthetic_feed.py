@@ -80,34 +80,3 @@ async def test_scheduled_timestamps_are_the_models_and_emitted_ones_the_hand_ove
         stamps = set(b.ts.tolist())
         assert len(stamps) == 1
         assert 0 <= at - stamps.pop() < 5_000
-
-
-async def test_the_pacer_sleeps_short_waits_in_its_thread_and_lets_it_go() -> None:
-    import threading
-    import time
-
-    from feeds.pacing import COARSE_S, Pacer
-
-    def pacer_threads() -> int:
-        return sum(t.name.startswith("feed-pacer") for t in threading.enumerate())
-
-    def join_pacers() -> None:
-        for t in threading.enumerate():
-            if t.name.startswith("feed-pacer"):
-                t.join(timeout=2)  # a closed pacer's thread ends after its last short sleep
-
-    join_pacers()  # earlier feeds' pacers, closed, may still be finishing
-    before = pacer_threads()
-    pacer = Pacer()
-    t0 = time.monotonic()
-    await pacer.sleep(COARSE_S * 2)  # long: the loop's timer, no thread
-    assert time.monotonic() - t0 >= COARSE_S * 2 and pacer_threads() == before
-    for delay in (0.0003, 0.002):
-        t0 = time.monotonic()
-        await pacer.sleep(delay)
-        assert time.monotonic() - t0 >= delay  # never early
-    assert pacer_threads() == before + 1
-    await pacer.sleep(0)  # nothing to wait for: a plain yield
-    pacer.close()
-    join_pacers()
-    assert pacer_threads() == before
