@@ -347,9 +347,12 @@ def table(variants: list[str]) -> list[str]:
             bases[ref] = per
         base = bases.get(ref)
         rel = [f"{(p / b - 1) * 100:+.1f}%" if base and v != ref else "" for p, b in zip(per, base or per, strict=True)]
+        if not deliveries:  # nobody subscribed: no per-delivery figure
+            rel[2] = "—"
+        per_delivery = f"{per[2]:,.0f}" if deliveries else "—"
         lines.append(
             f"| {v} | {instr:,} | {ticks:,} | {applied:,} | {deliveries:,} | {per[0]:,.0f} | {per[1]:,.0f} "
-            f"| {per[2]:,.0f} | {' | '.join(rel)} |"
+            f"| {per_delivery} | {' | '.join(rel)} |"
         )
     return lines
 

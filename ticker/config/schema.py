@@ -51,9 +51,9 @@ class ServerConfig:
     heartbeat_s: float = field(default=30.0, metadata=_range(0, 3600))
     #: Seconds to wait for clients and feeds when shutting down.
     shutdown_timeout_s: float = field(default=5.0, metadata=_range(0, 300))
-    #: Event loop. asyncio's own is the default; uvloop (an optional extra) used 2-10%
-    #: less CPU per message on the benchmark machine with no latency difference beyond
-    #: noise (docs/benchmarks.md). "auto" uses uvloop when it is installed.
+    #: Event loop. asyncio's own is the default; uvloop (an optional extra) used 5-29%
+    #: less CPU per message on the benchmark machine but had worse latency at ordinary
+    #: load (fuller, fewer frames; docs/benchmarks.md). "auto" uses uvloop when installed.
     loop: Literal["auto", "asyncio", "uvloop"] = "asyncio"
     #: Seconds a new connection gets to finish its TLS handshake and, separately, to send a
     #: complete HTTP request; also how long an idle HTTP keep-alive connection stays open.
