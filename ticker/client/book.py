@@ -108,10 +108,12 @@ class Quote:
     @property
     def change(self) -> float | None:
         """bid − the previous close, exactly as the server rounds it (the decimal
-        difference of the two prices as sent); None without either."""
-        prev = self.day.prev_close if self.day is not None else None
-        if self.bid is None or prev is None:
+        difference of the two prices as sent); None without either, and (as the
+        server's) None in a day that has had no tick yet: just after a roll."""
+        day = self.day
+        if self.bid is None or day is None or day.prev_close is None or day.open is None:
             return None
+        prev = day.prev_close
         return float(Decimal(repr(self.bid)) - Decimal(repr(prev)))
 
     @property

@@ -236,7 +236,7 @@ class Market:
 
     def _send_day(self, sid: int, now: float) -> None:
         ingest = self.ingest
-        if ingest is None or self.stats is None or not ingest.hub.subscribers[sid]:
+        if ingest is None or not ingest.hub.subscribers[sid]:
             return
         payload = self.day_message(sid)
         if payload is None:

@@ -12,11 +12,10 @@ and queues the answer: the missed updates (the ring's bytes, unchanged), then
 the trading day as it stands (a ``day`` message, when daily statistics are on:
 the ring has no day messages, and the day may have rolled meanwhile), then a
 ``status`` with the symbol's current status and session time, instead of the
-snapshot. The
-session calls it in the same synchronous step in which it registers the
-subscription in the hub, so no update can fall between the replay and the
-live stream: a resumed stream has every ``seq`` after the client's, once,
-in order.
+snapshot. The session calls it in the same synchronous step in which it
+registers the subscription in the hub, so no update can fall between the
+replay and the live stream: a resumed stream has every ``seq`` after the
+client's, once, in order.
 
 A throttled subscription (``throttle_ms`` > 0) asked for at most one update
 per interval, so it does not get the whole history: the missed updates are

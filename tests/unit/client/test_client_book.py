@@ -171,7 +171,10 @@ def test_snapshot_day_then_update_day_fields_then_a_roll_and_session_times() -> 
     change = book.apply({"type": "day", "symbol": "EURUSD", "day": roll, "ts": 6})
     assert change is not None and change.quote is not None
     assert change.quote.day == Day("2024-03-13", None, None, None, 1.0916, 0)
-    assert change.quote.change == 0.0 and change.quote.seq == 11  # a roll is not a tick
+    assert change.quote.seq == 11  # a roll is not a tick
+    assert (change.quote.change, change.quote.change_pct) == (None, None)  # as the server's: no tick in the day yet
+    book.apply(upd(12, bid=1.0919, day={"open": 1.0919, "high": 1.0919, "low": 1.0919}))
+    assert (book["EURUSD"].change, book["EURUSD"].change_pct) == (0.0003, 0.03)
 
 
 def test_change_equals_the_servers_for_prices_whose_float_difference_is_noisy() -> None:
@@ -186,7 +189,7 @@ def test_change_equals_the_servers_for_prices_whose_float_difference_is_noisy() 
         stats.on_tick(0, ts, bid)
         s = stats.get(0)
         assert s is not None
-        q = Quote("EURUSD", 1, ts, bid=bid, day=Day("2024-03-12", prev_close=prev))
+        q = Quote("EURUSD", 1, ts, bid=bid, day=Day("2024-03-12", open=1.1, prev_close=prev))
         assert (q.change, q.change_pct) == (s.change, s.change_pct), (prev, bid)
 
 
