@@ -188,12 +188,12 @@ def mode_deflate(a: argparse.Namespace) -> list[str]:
 def mode_bars(a: argparse.Namespace) -> list[str]:
     """Bars on at the defaults vs off, on the default quote workload (budget: +10% server
     CPU per delivered message), then bar fan-out: every client follows 10 series of 1s bars."""
-    off_spec = ServerSpec(rate=a.rate, loop=a.loop, extra_toml="[bars]\nenabled = false\n")
+    off_spec = server_spec(a, rate=a.rate, extra_toml="[bars]\nenabled = false\n")
     off = run("bars off", off_spec, Load(a.clients, a.k, duration_s=a.duration))
-    on = run("bars on", ServerSpec(rate=a.rate, loop=a.loop), Load(a.clients, a.k, duration_s=a.duration))
+    on = run("bars on", server_spec(a, rate=a.rate), Load(a.clients, a.k, duration_s=a.duration))
     cost = (on.server_cpu / on.msgs_per_s) / (off.server_cpu / off.msgs_per_s) - 1
     fan = run(
-        "bar fan-out", ServerSpec(rate=a.rate, loop=a.loop), Load(a.clients, a.k, bars="1s", duration_s=a.duration)
+        "bar fan-out", server_spec(a, rate=a.rate), Load(a.clients, a.k, bars="1s", duration_s=a.duration)
     )
     closed = fan.counters.get("ticker_bar_corrections_total", 0)
     return [

@@ -80,7 +80,6 @@ class ServerSpec:
     #: The synthetic feed's ``timestamps``: "scheduled" (latency from the model's time,
     #: feed batching included) or "emitted" (from the hand-over to the table).
     timestamps: str = "scheduled"
-    batch_ms: float = 1.0
 
     def toml(self, port: int) -> str:
         return f"""
@@ -104,7 +103,6 @@ count = {self.symbols}
 rate = {self.rate}
 seed = 1
 timestamps = "{self.timestamps}"
-batch_interval_ms = {self.batch_ms}
 """
 
 

@@ -160,6 +160,17 @@ def _midday_zone() -> tuple[str, datetime]:
     return zone, now.astimezone(ZoneInfo(zone))
 
 
+def _every_day_market(zone: str, roll: str, brk: str, rate: float) -> Any:
+    """A synthetic EURUSD on a calendar of every weekday in ``zone``, rolling at ``roll``,
+    with one break ``brk`` ("HH:MM[:SS]-HH:MM[:SS]")."""
+    cal = {"tz": zone, "roll": roll, "trading_days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+           "holidays": [], "breaks": [brk]}  # fmt: skip
+    return config(
+        market={"calendars": {"test": cal}},
+        feeds=[{"type": "synthetic", "symbols": ["EURUSD"], "rate": rate, "calendar": "test"}],
+    )
+
+
 async def test_the_synthetic_feed_on_a_calendar_closes_for_its_break_on_the_wall_clock() -> None:
     """A calendar with a two-second break starting a few seconds from now: subscribers
     get closed at its start and live at its end (the market timer on the wall clock),
@@ -168,12 +179,7 @@ async def test_the_synthetic_feed_on_a_calendar_closes_for_its_break_on_the_wall
     zone, local = _midday_zone()
     start = (local + timedelta(seconds=4)).replace(microsecond=0) + timedelta(seconds=1)  # after start-up
     end = start + timedelta(seconds=2)
-    cal = {"tz": zone, "roll": "00:00", "trading_days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-           "holidays": [], "breaks": [f"{start:%H:%M:%S}-{end:%H:%M:%S}"]}  # fmt: skip
-    cfg = config(
-        market={"calendars": {"soon": cal}},
-        feeds=[{"type": "synthetic", "symbols": ["EURUSD"], "rate": 200.0, "calendar": "soon"}],
-    )
+    cfg = _every_day_market(zone, "00:00", f"{start:%H:%M:%S}-{end:%H:%M:%S}", rate=200.0)
     async with running(cfg) as srv, client(srv.ws_url) as c:
         await c.send({"op": "subscribe", "symbols": ["EURUSD"]})
         snap = await c.until(lambda m: m["type"] == "snapshot")
@@ -204,12 +210,7 @@ async def test_a_resume_across_the_day_roll_brings_the_new_day_and_the_session_t
     zone, local = _midday_zone()
     roll = (local + timedelta(seconds=4)).replace(microsecond=0) + timedelta(seconds=1)
     brk = (roll + timedelta(hours=2)).replace(second=0)  # a break later today: there is a next close
-    cal = {"tz": zone, "roll": f"{roll:%H:%M:%S}", "trading_days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-           "holidays": [], "breaks": [f"{brk:%H:%M}-{brk + timedelta(minutes=1):%H:%M}"]}  # fmt: skip
-    cfg = config(
-        market={"calendars": {"rolling": cal}},
-        feeds=[{"type": "synthetic", "symbols": ["EURUSD"], "rate": 100.0, "calendar": "rolling"}],
-    )
+    cfg = _every_day_market(zone, f"{roll:%H:%M:%S}", f"{brk:%H:%M}-{brk + timedelta(minutes=1):%H:%M}", rate=100.0)
     async with running(cfg) as srv, client(srv.ws_url) as watcher:
         await watcher.send({"op": "subscribe", "symbols": ["EURUSD"]})
         await watcher.until(lambda m: m["type"] == "snapshot")
